@@ -1,0 +1,33 @@
+"""Start the desktop app: QApplication, excepthooks, the main window, optionally a source."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def run_gui(source: str | None = None) -> int:
+    """Show the main window; `source` (camera index, video, URL, photo or folder) starts at once."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from fer_desktop import __version__
+    from fer_desktop.core.photos import is_image_path
+    from fer_desktop.ui.errors import install_excepthooks
+    from fer_desktop.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("fer-desktop")
+    app.setApplicationVersion(__version__)
+    install_excepthooks()
+    window = MainWindow()
+    window.show()
+    if source:
+        path = Path(source).expanduser()
+        if path.is_dir() or is_image_path(path):
+            window.tabs.setCurrentWidget(window.photo_tab)
+            QTimer.singleShot(0, lambda: window.photo_tab.add_paths([path]))
+        else:
+            window.tabs.setCurrentWidget(window.live_tab)
+            QTimer.singleShot(0, lambda: window.live_tab.start_source(str(source)))
+    return app.exec()

@@ -1,0 +1,1 @@
+"""Qt-free core: detectors, classifier, pipeline, tracking, overlay, datasets. Never imports Qt."""

@@ -1,0 +1,275 @@
+"""Read labelled face datasets (folders, zips, fer2013.csv) into uint8 arrays. No Qt, no torch.
+
+Layouts understood (as a folder or a zip, optionally wrapped in one top folder):
+  <split>/<class>/*.jpg           e.g. train/ + test/  (the common FER2013 download)
+  images/<split>/<class>/*.jpg    e.g. images/train/ + images/validation/
+  <class>/*.jpg                   a single split, called "all"
+  fer2013.csv                     columns emotion,pixels,Usage (Training/PublicTest/PrivateTest)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import cv2
+import numpy as np
+
+from .emotions import CLASSES, normalise_class_name
+from .errors import UserError
+
+log = logging.getLogger(__name__)
+
+IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".tif", ".tiff", ".webp"}
+_SPLIT_NAMES = {
+    "train": "train", "training": "train",
+    "test": "test", "publictest": "test",
+    "val": "val", "valid": "val", "validation": "val",
+    "privatetest": "private_test",
+}
+# Preferred order when a validation split must be picked automatically.
+VALIDATION_PREFERENCE = ("val", "test")
+_FER_CSV_LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+EXPECTED = (
+    "expected class folders such as train/<class>/*.jpg and test/<class>/*.jpg, "
+    "images/train/<class>/ and images/validation/<class>/, <class>/*.jpg, or fer2013.csv "
+    f"(classes: {', '.join(CLASSES)})"
+)
+
+
+@dataclass
+class Split:
+    images: np.ndarray  # (N, size, size) uint8 grayscale
+    labels: np.ndarray  # (N,) int64 indices into CLASSES
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def class_counts(self) -> list[int]:
+        return np.bincount(self.labels, minlength=len(CLASSES)).tolist()
+
+
+@dataclass
+class Dataset:
+    source: str
+    splits: dict[str, Split]
+    classes: tuple[str, ...] = CLASSES
+    skipped: int = 0  # unreadable files
+    skipped_examples: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [f"{name}: {len(s)}" for name, s in self.splits.items()]
+        extra = f", {self.skipped} unreadable skipped" if self.skipped else ""
+        return f"{self.source}: " + ", ".join(parts) + extra
+
+    def default_eval_split(self) -> str:
+        for name in VALIDATION_PREFERENCE:
+            if name in self.splits:
+                return name
+        return next(iter(self.splits))
+
+
+def _decode(data: bytes, size: int) -> np.ndarray | None:
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+    if img is None or img.size == 0:
+        return None
+    if img.shape != (size, size):
+        img = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
+    return img
+
+
+class _Tree:
+    """Uniform read access to a folder or a zip archive."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        if path.is_dir():
+            self.zip = None
+            self.files = [p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()]
+        else:
+            try:
+                self.zip = zipfile.ZipFile(path)
+            except (zipfile.BadZipFile, OSError) as exc:
+                raise UserError(
+                    f"{path.name} is not a readable zip archive ({exc}).",
+                    f"Choose a dataset folder or zip: {EXPECTED}.",
+                ) from exc
+            self.files = [n for n in self.zip.namelist() if not n.endswith("/")]
+
+    def read(self, name: str) -> bytes:
+        if self.zip is not None:
+            return self.zip.read(name)
+        return (self.path / name).read_bytes()
+
+
+def _find_csv(tree: _Tree) -> str | None:
+    for name in tree.files:
+        if PurePosixPath(name).name.lower().endswith(".csv") and "fer" in name.lower():
+            return name
+    return None
+
+
+def _read_fer_csv(data: bytes, source: str, limit: int | None, seed: int) -> Dataset:
+    rows = csv.DictReader(io.StringIO(data.decode("utf-8", errors="replace")))
+    need = {"emotion", "pixels"}
+    if not rows.fieldnames or not need <= {f.strip() for f in rows.fieldnames}:
+        raise UserError(f"{source} is a CSV without the columns emotion,pixels[,Usage].", f"Expected {EXPECTED}.")
+    per_split: dict[str, tuple[list, list]] = {}
+    skipped = 0
+    for row in rows:
+        try:
+            label = int(row["emotion"])
+            pix = np.array(row["pixels"].split(), dtype=np.uint8)
+            side = int(round(len(pix) ** 0.5))
+            img = pix.reshape(side, side)
+            name = _FER_CSV_LABELS[label]
+        except (ValueError, IndexError, KeyError, TypeError):
+            skipped += 1
+            continue
+        split = _SPLIT_NAMES.get((row.get("Usage") or "Training").strip().lower(), "train")
+        imgs, labels = per_split.setdefault(split, ([], []))
+        if img.shape != (48, 48):
+            img = cv2.resize(img, (48, 48), interpolation=cv2.INTER_AREA)
+        imgs.append(img)
+        labels.append(CLASSES.index(name))
+    splits = {k: Split(np.stack(v[0]), np.array(v[1], np.int64)) for k, v in per_split.items() if v[0]}
+    if not splits:
+        raise UserError(f"{source} has no readable rows.", f"Expected {EXPECTED}.")
+    return _limit(Dataset(source, splits, skipped=skipped), limit, seed)
+
+
+def _limit(ds: Dataset, limit: int | None, seed: int) -> Dataset:
+    """Keep at most `limit` images per split, a random but class-stratified-in-expectation subset."""
+    if not limit:
+        return ds
+    rng = np.random.default_rng(seed)
+    for name, s in ds.splits.items():
+        if len(s) > limit:
+            idx = np.sort(rng.permutation(len(s))[:limit])
+            ds.splits[name] = Split(s.images[idx], s.labels[idx])
+    return ds
+
+
+def load_dataset(
+    path: str | Path, *, size: int = 48, limit: int | None = None, seed: int = 0
+) -> Dataset:
+    """Load every split found at `path` (folder, zip, or .csv) as `size`x`size` grayscale arrays.
+
+    `limit` keeps at most that many images per split (quick runs and tests). Unreadable images
+    are skipped and counted. Raises UserError naming the expected layout when nothing fits.
+    """
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise UserError(f"Dataset not found: {path}", f"Choose a dataset folder or zip: {EXPECTED}.")
+    if path.suffix.lower() == ".csv":
+        return _read_fer_csv(path.read_bytes(), str(path), limit, seed)
+    tree = _Tree(path)
+
+    # Group image files as (split, class) from the last two folder names of each path.
+    groups: dict[tuple[str, str], list[str]] = {}
+    for name in tree.files:
+        p = PurePosixPath(name)
+        if p.suffix.lower() not in IMAGE_EXTS or any(part.startswith(("__MACOSX", ".")) for part in p.parts):
+            continue
+        cls = normalise_class_name(p.parent.name) if len(p.parts) >= 2 else None
+        if cls is None:
+            continue
+        split_dir = p.parts[-3].lower() if len(p.parts) >= 3 else ""
+        split = _SPLIT_NAMES.get(split_dir, "all")
+        groups.setdefault((split, cls), []).append(name)
+
+    if not groups:
+        csv_name = _find_csv(tree)
+        if csv_name:
+            return _read_fer_csv(tree.read(csv_name), f"{path}/{csv_name}", limit, seed)
+        raise UserError(f"{path} does not look like a face-expression dataset.", f"Expected {EXPECTED}.")
+
+    rng = np.random.default_rng(seed)
+    splits: dict[str, Split] = {}
+    skipped, examples = 0, []
+    for split in sorted({s for s, _ in groups}, key=lambda s: (s != "train", s)):
+        names: list[tuple[str, int]] = []
+        for (s, cls), files in groups.items():
+            if s == split:
+                names += [(f, CLASSES.index(cls)) for f in sorted(files)]
+        if limit and len(names) > limit:
+            keep = np.sort(rng.permutation(len(names))[:limit])
+            names = [names[i] for i in keep]
+        imgs, labels = [], []
+        for name, label in names:
+            img = _decode(tree.read(name), size)
+            if img is None:
+                skipped += 1
+                if len(examples) < 5:
+                    examples.append(name)
+                continue
+            imgs.append(img)
+            labels.append(label)
+        if imgs:
+            splits[split] = Split(np.stack(imgs), np.array(labels, np.int64))
+    if skipped:
+        log.warning("skipped %d unreadable images, e.g. %s", skipped, ", ".join(examples))
+    if not splits:
+        raise UserError(f"No readable images in {path}.", f"Expected {EXPECTED}.")
+    return Dataset(str(path), splits, skipped=skipped, skipped_examples=examples)
+
+
+def train_val_splits(
+    ds: Dataset, val_split: str | None = None, holdout: float = 0.1, seed: int = 0
+) -> tuple[Split, Split, str]:
+    """Pick the train split and a validation split; hold one out of train when there is none."""
+    if val_split and val_split not in ds.splits:
+        raise UserError(
+            f"The dataset has no split '{val_split}'.", f"Splits found: {', '.join(ds.splits)}."
+        )
+    train_name = "train" if "train" in ds.splits else ("all" if "all" in ds.splits else None)
+    if train_name is None:
+        raise UserError(f"The dataset has no training split ({', '.join(ds.splits)}).", f"Expected {EXPECTED}.")
+    train = ds.splits[train_name]
+    if val_split is None:
+        val_split = next((n for n in VALIDATION_PREFERENCE if n in ds.splits), None)
+    if val_split is not None:
+        return train, ds.splits[val_split], val_split
+    rng = np.random.default_rng(seed)
+    idx = rng.permutation(len(train))
+    n_val = max(1, int(len(train) * holdout))
+    v, t = np.sort(idx[:n_val]), np.sort(idx[n_val:])
+    return Split(train.images[t], train.labels[t]), Split(train.images[v], train.labels[v]), f"{train_name} (held out {holdout:.0%})"
+
+
+def sharpness(images: np.ndarray) -> float:
+    """Median Laplacian variance of grayscale images: how much fine detail they keep."""
+    return float(np.median([cv2.Laplacian(im.astype(np.float32), cv2.CV_32F).var() for im in images]))
+
+
+def match_sharpness(image: np.ndarray, target: float, iterations: int = 7) -> np.ndarray:
+    """Blur one uint8 face just enough that its Laplacian variance falls to `target` (never sharpen).
+
+    Some dataset copies are degraded: in ../shared/datasets/fer2013.zip every training face is
+    blurred (Gaussian sigma about 3 px at 48 px) while the test faces are sharp. A model trained on
+    such faces only knows low frequencies, so every face it classifies (validation, photos, webcam)
+    is brought to the training faces' sharpness first. Faces already that soft pass unchanged.
+    """
+    lap = cv2.Laplacian(image.astype(np.float32), cv2.CV_32F).var()
+    if lap <= target:
+        return image
+    lo, hi = 0.0, 6.0
+    for _ in range(iterations):  # sharpness falls monotonically with sigma: bisect
+        mid = (lo + hi) / 2
+        if cv2.Laplacian(cv2.GaussianBlur(image, (0, 0), mid).astype(np.float32), cv2.CV_32F).var() > target:
+            lo = mid
+        else:
+            hi = mid
+    return cv2.GaussianBlur(image, (0, 0), (lo + hi) / 2)
+
+
+def sharpness_target(train: np.ndarray, target: np.ndarray, max_images: int = 2000) -> float | None:
+    """The training faces' sharpness when `target` faces are clearly sharper (else None: no matching)."""
+    rng = np.random.default_rng(0)
+    goal = sharpness(train[rng.permutation(len(train))[:max_images]])
+    other = sharpness(target[rng.permutation(len(target))[:max_images]])
+    return round(goal, 3) if other > goal * 1.5 else None

@@ -1,0 +1,18 @@
+"""One error type for everything a user can get wrong: what happened and what to do."""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """An error caused by input the user controls (a file, a camera, a URL, a dataset).
+
+    `message` says what happened, `hint` what to do about it. The program shows it and keeps running.
+    """
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip()

@@ -1,0 +1,92 @@
+"""Detector -> crops -> classifier (one batch per frame) -> tracker/smoothing -> FaceResults."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .classifier import EmotionClassifier
+from .detectors import FaceDetector
+from .emotions import UNCERTAIN, emoji_for
+from .tracking import FaceTracker
+from .types import FaceResult, FrameResult
+
+
+class Pipeline:
+    """One frame in, one result per face out. Keeps tracks between calls of `process`.
+
+    `detect_every` > 1 reuses the tracked boxes between detections (faster on slow CPUs).
+    """
+
+    def __init__(self, detector: FaceDetector, classifier: EmotionClassifier, *, smoothing: float = 0.6,
+                 threshold: float = 0.4, detect_every: int = 1) -> None:
+        self.detector = detector
+        self.classifier = classifier
+        self.threshold = threshold
+        self.detect_every = max(1, detect_every)
+        self.tracker = FaceTracker(smoothing=smoothing)
+        self._last_boxes: list = []
+        self._count = 0
+
+    @property
+    def smoothing(self) -> float:
+        return self.tracker.smoothing
+
+    @smoothing.setter
+    def smoothing(self, value: float) -> None:
+        self.tracker.smoothing = value
+
+    def reset(self) -> None:
+        self.tracker.reset()
+        self._last_boxes = []
+        self._count = 0
+
+    def _face(self, track_id: int, box, probs: np.ndarray, score: float) -> FaceResult:
+        classes = self.classifier.classes
+        i = int(np.argmax(probs))
+        conf = float(probs[i])
+        label = classes[i] if conf >= self.threshold else UNCERTAIN
+        return FaceResult(
+            box=tuple(int(v) for v in box),
+            probabilities={c: float(p) for c, p in zip(classes, probs)},
+            label=label, confidence=conf, emoji=emoji_for(label), track_id=track_id, detector_score=score,
+        )
+
+    def process(self, frame: np.ndarray, frame_index: int = 0, captured_at: float | None = None,
+                track: bool = True) -> FrameResult:
+        """Run every stage on one BGR frame. `track=False` treats it as an unrelated photo."""
+        t0 = time.perf_counter()
+        captured_at = t0 if captured_at is None else captured_at
+        if not track or self._count % self.detect_every == 0 or not self._last_boxes:
+            dets = self.detector.detect(frame)
+        else:
+            dets = [(b, 1.0) for b in self._last_boxes]
+        self._count += 1
+        t1 = time.perf_counter()
+        boxes = [d[0] for d in dets]
+        scores = {tuple(d[0]): d[1] for d in dets}
+        probs, ms = self.classifier.classify(frame, boxes)
+        t2 = time.perf_counter()
+        if track:
+            tracked = self.tracker.update(boxes, probs)
+        else:
+            tracked = [(i, b, p) for i, (b, p) in enumerate(zip(boxes, probs))]
+        faces = [self._face(tid, b, p, scores.get(tuple(b), 1.0)) for tid, b, p in tracked]
+        self._last_boxes = [f.box for f in faces] if track else []
+        t3 = time.perf_counter()
+        stage = {"detect": (t1 - t0) * 1000, **ms, "track": (t3 - t2) * 1000}
+        return FrameResult(frame_index, faces, stage, captured_at=captured_at, finished_at=t3, frame=frame)
+
+
+def build_pipeline(settings=None, *, detector: FaceDetector | None = None,
+                   classifier: EmotionClassifier | None = None) -> Pipeline:
+    """A pipeline from the user's settings (detector, model, device, smoothing, threshold)."""
+    from .detectors import make_detector
+    from .settings import Settings
+
+    s = settings or Settings()
+    det = detector or make_detector(s.detector, weights=s.detector_weights or None, device=s.device)
+    clf = classifier or EmotionClassifier(s.model or None, device=s.device, precision=s.precision, tta=s.tta,
+                                          margin=s.crop_margin)
+    return Pipeline(det, clf, smoothing=s.smoothing, threshold=s.threshold, detect_every=s.detect_every)

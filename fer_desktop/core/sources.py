@@ -1,0 +1,108 @@
+"""Frame sources: a camera by index, a video file, or a stream URL (all through cv2.VideoCapture)."""
+
+from __future__ import annotations
+
+import glob
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import UserError
+
+VIDEO_EXTS = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    kind: str  # camera | file | url
+    value: str | int
+
+    @property
+    def label(self) -> str:
+        return {"camera": f"camera {self.value}", "file": Path(str(self.value)).name, "url": str(self.value)}[self.kind]
+
+
+def parse_source(text: str | int) -> SourceSpec:
+    """'0' -> camera 0, 'rtsp://…'/'http://…' -> URL, anything else -> a video file path."""
+    s = str(text).strip()
+    if s.isdigit():
+        return SourceSpec("camera", int(s))
+    if "://" in s:
+        return SourceSpec("url", s)
+    return SourceSpec("file", s)
+
+
+def list_cameras(max_index: int = 6) -> list[int]:
+    """Indices of the cameras present (Linux: /dev/video* that open; elsewhere: probe 0..max_index)."""
+    if sys.platform.startswith("linux"):
+        candidates = sorted(int(p[len("/dev/video"):]) for p in glob.glob("/dev/video*") if p[len("/dev/video"):].isdigit())
+    else:
+        candidates = list(range(max_index))
+    found = []
+    for i in candidates:
+        cap = cv2.VideoCapture(i)
+        try:
+            if cap.isOpened():
+                found.append(i)
+        finally:
+            cap.release()
+    return found
+
+
+class FrameSource:
+    """An opened source. `read()` returns a BGR frame or None at the end / on failure."""
+
+    def __init__(self, spec: SourceSpec) -> None:
+        self.spec = spec
+        if spec.kind == "file":
+            path = Path(str(spec.value)).expanduser()
+            if not path.is_file():
+                raise UserError(f"Video file not found: {path}", "Choose an existing video file (mp4, avi, mov, mkv, webm).")
+            self.cap = cv2.VideoCapture(str(path))
+        elif spec.kind == "url":
+            self.cap = cv2.VideoCapture(str(spec.value))
+        else:
+            self.cap = cv2.VideoCapture(int(spec.value))
+        if not self.cap.isOpened():
+            self.cap.release()
+            raise UserError(*self._open_error())
+        ok, frame = self.cap.read()
+        if not ok or frame is None:
+            self.cap.release()
+            raise UserError(*self._open_error(read=True))
+        self._first: np.ndarray | None = frame
+        fps = self.cap.get(cv2.CAP_PROP_FPS)
+        self.fps = float(fps) if fps and 1 <= fps <= 240 else 30.0
+        self.size = (frame.shape[1], frame.shape[0])
+        self.frame_count = int(self.cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) if spec.kind == "file" else 0
+
+    def _open_error(self, read: bool = False) -> tuple[str, str]:
+        v = self.spec.value
+        if self.spec.kind == "camera":
+            cams = list_cameras()
+            hint = f"Cameras found: {', '.join(map(str, cams))}." if cams else "No camera was found: plug one in, or open a video file instead."
+            return (f"Camera {v} could not be opened{' (no frames)' if read else ''}.", hint + " Close other apps that use the camera.")
+        if self.spec.kind == "url":
+            return (f"The stream {v} could not be opened.", "Check the address and your network, or that the stream is running.")
+        return (f"{Path(str(v)).name} is not a readable video.", "It may be damaged or in a format OpenCV cannot decode; try an mp4 (H.264) file.")
+
+    @property
+    def paced(self) -> bool:
+        """Files are played at their own rate, like a camera; cameras and streams pace themselves."""
+        return self.spec.kind == "file"
+
+    def read(self) -> np.ndarray | None:
+        if self._first is not None:
+            frame, self._first = self._first, None
+            return frame
+        ok, frame = self.cap.read()
+        return frame if ok else None
+
+    def rewind(self) -> bool:
+        return self.spec.kind == "file" and self.cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+
+    def release(self) -> None:
+        self.cap.release()

@@ -1,0 +1,51 @@
+"""Plain data that crosses layers and threads: one result per face, one per frame."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class FaceResult:
+    """One face in one frame. `box` is (x1, y1, x2, y2) in frame pixels."""
+
+    box: tuple[int, int, int, int]
+    probabilities: dict[str, float]
+    label: str  # a class name, or "uncertain" when confidence < threshold
+    confidence: float  # probability of the top class
+    emoji: str
+    track_id: int = -1
+    detector_score: float = 1.0
+
+    @property
+    def area(self) -> int:
+        x1, y1, x2, y2 = self.box
+        return max(0, x2 - x1) * max(0, y2 - y1)
+
+    def to_json(self) -> dict:
+        return {
+            "box": [int(v) for v in self.box],
+            "probabilities": {k: round(float(v), 4) for k, v in self.probabilities.items()},
+            "label": self.label,
+            "confidence": round(float(self.confidence), 4),
+            "emoji": self.emoji,
+            "track_id": int(self.track_id),
+        }
+
+
+@dataclass
+class FrameResult:
+    """Everything the pipeline found in one frame, with timings in milliseconds per stage."""
+
+    frame_index: int
+    faces: list[FaceResult]
+    stage_ms: dict[str, float] = field(default_factory=dict)
+    captured_at: float = 0.0  # time.perf_counter() when the frame was read
+    finished_at: float = 0.0
+    frame: np.ndarray | None = None  # the BGR frame the faces refer to
+
+    @property
+    def latency_ms(self) -> float:
+        return (self.finished_at - self.captured_at) * 1000.0

@@ -1,0 +1,149 @@
+"""The one way errors reach the user: `show_error` (what happened + what to do), plus excepthooks.
+
+The dialog is opened with `.open()` (window-modal, never a nested event loop), so a test or a worker
+signal never blocks on it; the last message is also kept on the window as `last_error` and shown
+in its status bar.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QWidget
+
+from fer_desktop.core.errors import UserError
+
+log = logging.getLogger("fer_desktop")
+
+TITLE = "fer-desktop"
+_MAX_STACKED = 5  # messages shown together when several errors arrive before the first is read
+
+
+def describe(err: BaseException | str) -> tuple[str, str]:
+    """(what happened, what to do) for any error."""
+    if isinstance(err, UserError):
+        return err.message, err.hint
+    if isinstance(err, str):
+        return err, ""
+    return (
+        f"Unexpected error: {type(err).__name__}: {err}",
+        (
+            "The app keeps running. If this happens again, please report it with the log file "
+            f"({_log_path()})."
+        ),
+    )
+
+
+def _log_path():
+    from fer_desktop.core.resources import user_data_dir
+
+    return user_data_dir() / "error.log"
+
+
+def _target_window(parent: QWidget | None) -> QWidget | None:
+    if parent is not None:
+        try:
+            return parent.window()
+        except RuntimeError:  # deleted
+            return None
+    app = QApplication.instance()
+    if app is None:
+        return None
+    return app.activeWindow() or next(
+        (w for w in app.topLevelWidgets() if isinstance(w, QMainWindow)), None
+    )
+
+
+def show_error(parent: QWidget | None, err: BaseException | str) -> str:
+    """Tell the user what happened and what to do; never blocks, never raises. Returns the text."""
+    message, hint = describe(err)
+    text = f"{message}\n{hint}".strip()
+    log.warning("%s", text.replace("\n", " "))
+    window = _target_window(parent)
+    if window is None or QApplication.instance() is None:
+        print(f"fer-desktop: {text}", file=sys.stderr)
+        return text
+    window.last_error = text  # for tests and for the status bar's tooltip
+    errors = getattr(window, "errors", None)
+    if not isinstance(errors, list):
+        errors = window.errors = []
+    errors.append(text)
+    if isinstance(window, QMainWindow):
+        window.statusBar().showMessage(message.split("\n", 1)[0], 15000)
+    box = getattr(window, "_error_box", None)
+    if isinstance(box, QMessageBox) and box.isVisible():
+        # One dialog at a time: stack messages instead of piling windows on top of each other.
+        shown = box.property("messages") or []
+        shown = (list(shown) + [text])[-_MAX_STACKED:]
+        box.setProperty("messages", shown)
+        box.setText(f"{len(shown)} problems occurred:")
+        box.setInformativeText("\n\n".join(shown))
+        return text
+    box = QMessageBox(
+        QMessageBox.Icon.Warning, TITLE, message, QMessageBox.StandardButton.Ok, window
+    )
+    box.setInformativeText(hint)
+    box.setProperty("messages", [text])
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    window._error_box = box
+    box.open()
+    return text
+
+
+class _ErrorRelay(QObject):
+    """Carries exceptions from any thread to the GUI thread (a queued signal)."""
+
+    raised = Signal(object)
+
+
+_relay: _ErrorRelay | None = None
+
+
+def _write_log(exc_type, exc, tb) -> None:
+    text = "".join(traceback.format_exception(exc_type, exc, tb))
+    log.error("uncaught exception:\n%s", text)
+    try:
+        with open(_log_path(), "a", encoding="utf-8") as f:
+            f.write(text + "\n")
+    except OSError:
+        pass
+
+
+def install_excepthooks() -> Callable[[], None]:
+    """Route uncaught exceptions (GUI thread and Python threads) to `show_error` and the log.
+
+    Call on the GUI thread after the QApplication exists. Returns a function restoring the old hooks.
+    """
+    global _relay
+    if _relay is None:
+        _relay = _ErrorRelay()
+        _relay.raised.connect(lambda e: show_error(None, e), Qt.ConnectionType.QueuedConnection)
+    relay = _relay
+    old_sys, old_thread = sys.excepthook, threading.excepthook
+
+    def sys_hook(exc_type, exc, tb) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            old_sys(exc_type, exc, tb)
+            return
+        _write_log(exc_type, exc, tb)
+        relay.raised.emit(exc)
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is SystemExit:
+            return
+        _write_log(args.exc_type, args.exc_value, args.exc_traceback)
+        relay.raised.emit(args.exc_value)
+
+    sys.excepthook = sys_hook
+    threading.excepthook = thread_hook
+
+    def restore() -> None:
+        sys.excepthook, threading.excepthook = old_sys, old_thread
+
+    return restore

@@ -1,0 +1,220 @@
+"""The main window: assembles the Live, Photos and Training tabs, the menus and the status bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+
+from fer_desktop import __version__
+from fer_desktop.core.errors import UserError
+from fer_desktop.core.fileio import unique_path
+from fer_desktop.core.pipeline import build_pipeline
+from fer_desktop.core.resources import user_data_dir
+from fer_desktop.core.settings import Settings
+from fer_desktop.ui.errors import show_error
+from fer_desktop.ui.live_tab import LiveTab
+from fer_desktop.ui.photo_tab import PhotoTab
+from fer_desktop.ui.training_tab import TrainingTab
+
+DETECTORS = (
+    ("auto", "&Auto (YOLOv8 if downloaded, else Haar)"),
+    ("haar", "Offline &Haar cascade"),
+    ("yolo", "&YOLOv8 face"),
+)
+
+ABOUT = f"""<h3>fer-desktop {__version__}</h3>
+<p>Live facial emotion recognition: finds every face in a camera, video or photo and shows one of
+seven emotions (angry, disgust, fear, happy, neutral, sad, surprise) with its confidence.</p>
+<p><b>Licences</b></p>
+<ul>
+<li>fer-desktop: AGPL-3.0-or-later.</li>
+<li>YOLOv8 face detector weights (<i>arnabdhar/YOLOv8-Face-Detection</i>, downloaded on request)
+and the <i>ultralytics</i> library: AGPL-3.0.</li>
+<li>Offline face detector: OpenCV Haar cascades, Intel License Agreement (BSD-style).</li>
+<li>Emoji graphics from Twemoji, Copyright 2014–2021 Twitter, Inc. and other contributors,
+Copyright 2022–present Jason Sofonia &amp; Justine De Caires and other contributors, licensed under
+CC-BY 4.0 (https://creativecommons.org/licenses/by/4.0/). Converted from SVG to 72×72 PNG.</li>
+<li>Qt for Python (PySide6): LGPL-3.0; PyTorch: BSD-3-Clause; OpenCV: Apache-2.0.</li>
+</ul>"""
+
+
+def window_settings() -> QSettings:
+    """Window geometry in the per-user folder (so tests with FER_DESKTOP_HOME stay isolated)."""
+    return QSettings(str(user_data_dir() / "window.ini"), QSettings.Format.IniFormat)
+
+
+def load_settings() -> tuple[Settings, UserError | None]:
+    """The user's settings, or defaults plus the reason when the file is broken (kept as a backup)."""
+    try:
+        return Settings.load(), None
+    except UserError as err:
+        path = Settings.path()
+        backup = unique_path(path.with_name(path.name + ".broken"))
+        try:
+            path.rename(backup)
+            hint = f"It was kept as {backup.name}; the default settings are used now."
+        except OSError:
+            hint = "The default settings are used now."
+        return Settings(), UserError(err.message, hint)
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        pipeline_factory: Callable = build_pipeline,
+        training_tab: QWidget | None = None,
+        preload: bool = True,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("fer-desktop: facial emotion recognition")
+        self.last_error = ""
+        problem = None
+        if settings is None:
+            settings, problem = load_settings()
+        self.settings = settings
+        self.live_tab = LiveTab(
+            settings=settings, pipeline_factory=pipeline_factory, preload=preload
+        )
+        self.photo_tab = PhotoTab(settings=settings, pipeline_factory=pipeline_factory)
+        self.training_tab = training_tab or TrainingTab()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.live_tab, "Live")
+        self.tabs.addTab(self.photo_tab, "Photos")
+        self.tabs.addTab(self.training_tab, "Training")
+        self.setCentralWidget(self.tabs)
+        self._build_menus()
+        self._build_status_bar()
+        self.live_tab.pipeline_changed.connect(self._on_pipeline_changed)
+        self.live_tab.settings_changed.connect(self.apply_settings)
+        self.training_tab.model_chosen.connect(self.use_model)
+        self._restore_window()
+        if problem is not None:
+            show_error(self, problem)
+
+    # ---------------------------------------------------------------------------------- menus
+    def _action(self, menu, text: str, slot: Callable, shortcut=None) -> QAction:
+        act = QAction(text, self)
+        if shortcut is not None:
+            act.setShortcut(shortcut)
+        act.triggered.connect(lambda checked=False: slot())
+        menu.addAction(act)
+        return act
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        m = bar.addMenu("&File")
+        self._action(m, "Open &video…", self._open_video, QKeySequence.StandardKey.Open)
+        self._action(m, "Open &photos…", self._open_photos, QKeySequence("Ctrl+Shift+O"))
+        m.addSeparator()
+        self._action(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        m = bar.addMenu("&Model")
+        self._action(m, "&Load model…", self._choose_model)
+        self._action(m, "Use &default model", lambda: self.use_model(""))
+        m = bar.addMenu("&Detector")
+        self.detector_actions = QActionGroup(self)
+        for key, text in DETECTORS:
+            act = self._action(m, text, lambda k=key: self.use_detector(k))
+            act.setCheckable(True)
+            act.setData(key)
+            act.setChecked(key == self.settings.detector)
+            self.detector_actions.addAction(act)
+        m.addSeparator()
+        self._action(m, "&Fetch YOLOv8 face detector…", self._fetch_detector)
+        m = bar.addMenu("&Help")
+        self._action(m, "&About fer-desktop", self._about)
+
+    def _build_status_bar(self) -> None:
+        self.status_labels = {
+            k: QLabel(f"{k.capitalize()}: loading…") for k in ("detector", "model", "device")
+        }
+        for label in self.status_labels.values():
+            self.statusBar().addPermanentWidget(label)
+
+    # -------------------------------------------------------------------------------- actions
+    def _open_video(self) -> None:
+        self.tabs.setCurrentWidget(self.live_tab)
+        self.live_tab.open_video_dialog()
+
+    def _open_photos(self) -> None:
+        self.tabs.setCurrentWidget(self.photo_tab)
+        self.photo_tab.open_dialog()
+
+    def _choose_model(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            "Load an emotion model",
+            str(user_data_dir()),
+            "fer-desktop models (*.pt);;All files (*)",
+        )
+        if path:
+            self.use_model(path)
+
+    def _fetch_detector(self) -> None:
+        self.tabs.setCurrentWidget(self.live_tab)
+        self.live_tab.fetch_detector()
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About fer-desktop", ABOUT)
+
+    def use_model(self, path: str) -> None:
+        """Switch the Live and Photo tabs to the emotion model at `path` ("" = the shipped one)."""
+        self.settings.model = str(path)
+        self.statusBar().showMessage(
+            f"Loading model {Path(path).name if path else '(default)'}…", 5000
+        )
+        self.apply_settings()
+
+    def use_detector(self, name: str) -> None:
+        self.settings.detector = name
+        self.apply_settings()
+
+    def apply_settings(self) -> None:
+        for act in self.detector_actions.actions():
+            act.setChecked(act.data() == self.settings.detector)
+        self.live_tab.apply_settings()
+        self.photo_tab.apply_settings()
+
+    def _on_pipeline_changed(self, info: dict) -> None:
+        for key, label in self.status_labels.items():
+            label.setText(f"{key.capitalize()}: {info[key]}")
+
+    # ------------------------------------------------------------------------- window state
+    def _restore_window(self) -> None:
+        qs = window_settings()
+        geometry = qs.value("geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        state = qs.value("state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        try:
+            self.tabs.setCurrentIndex(
+                min(max(int(qs.value("tab", 0) or 0), 0), self.tabs.count() - 1)
+            )
+        except (TypeError, ValueError):
+            pass
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.live_tab.shutdown()
+        self.photo_tab.shutdown()
+        shutdown = getattr(self.training_tab, "shutdown", None)
+        if shutdown is not None:
+            shutdown()
+        qs = window_settings()
+        qs.setValue("geometry", self.saveGeometry())
+        qs.setValue("state", self.saveState())
+        qs.setValue("tab", self.tabs.currentIndex())
+        qs.sync()
+        try:
+            self.settings.save()
+        except OSError as exc:
+            print(f"fer-desktop: could not save the settings ({exc})")
+        super().closeEvent(event)

@@ -1,0 +1,283 @@
+"""The settings form of the training tab: dataset (checked at once, in the background), model and
+hyper-parameters, output folder. Turns them into fer-train arguments."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from fer_training.config import TrainConfig
+from PySide6.QtCore import Qt, QThreadPool, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fer_desktop.core.datasets import load_dataset
+from fer_desktop.core.errors import UserError
+from fer_desktop.core.fileio import unique_path
+from fer_desktop.core.resources import user_data_dir
+from fer_desktop.core.zoo import ARCHITECTURES
+
+QUICK_CHECK_IMAGES = 16  # per split: enough to prove the layout and that images decode
+
+
+class FileDialogs:
+    """The file pickers the tab uses; tests pass an object with the same methods."""
+
+    def directory(self, parent: QWidget, caption: str, start: str = "") -> str:
+        return QFileDialog.getExistingDirectory(parent, caption, start)
+
+    def open_file(self, parent: QWidget, caption: str, start: str = "", filter: str = "") -> str:
+        return QFileDialog.getOpenFileName(parent, caption, start, filter)[0]
+
+
+def describe_dataset(ds) -> tuple[str, str]:
+    """(one-line summary, per-class tooltip) of a loaded Dataset."""
+    val = (
+        ds.default_eval_split()
+        if len(ds.splits) > 1
+        else "10% held out of " + next(iter(ds.splits))
+    )
+    parts = ", ".join(f"{name} {len(s):,}" for name, s in ds.splits.items())
+    skipped = f"; {ds.skipped} unreadable skipped" if ds.skipped else ""
+    tip = "\n".join(
+        f"{name}: " + ", ".join(f"{c} {n}" for c, n in zip(ds.classes, s.class_counts()))
+        for name, s in ds.splits.items()
+    )
+    return f"✔ {parts} images (validation: {val}){skipped}", tip
+
+
+class TrainingSettings(QWidget):
+    """Everything a run needs before it starts. `dataset_checked(ok)` fires after each check."""
+
+    dataset_checked = Signal(bool)
+    _check_result = Signal(int, str, object)  # token, phase ("quick" / "full" / "error"), payload
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        dialogs: FileDialogs | None = None,
+        dataset_loader: Callable = load_dataset,
+        runs_dir: Path | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.dialogs = dialogs or FileDialogs()
+        self._load = dataset_loader
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._token = 0
+        self.dataset_ok = False
+        self._checked_path = ""
+        self._check_result.connect(self._on_check_result)
+
+        self.data_edit = QLineEdit(placeholderText="folder, .zip or fer2013.csv")
+        self.data_edit.editingFinished.connect(self._edited)
+        browse_dir = QPushButton("Folder…", clicked=self._browse_folder)
+        browse_file = QPushButton("Zip/CSV…", clicked=self._browse_file)
+        self.data_status = QLabel("Choose a dataset.")
+        self.data_status.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(browse_dir)
+        row.addWidget(browse_file)
+        data_box = QGroupBox("Dataset")
+        dl = QVBoxLayout(data_box)
+        dl.addWidget(self.data_edit)
+        dl.addLayout(row)
+        dl.addWidget(self.data_status)
+
+        self.arch = QComboBox()
+        for i, (name, spec) in enumerate(ARCHITECTURES.items()):
+            self.arch.addItem(name)
+            self.arch.setItemData(
+                i,
+                f"{spec.description}\nInput {spec.input_size}×{spec.input_size}.",
+                Qt.ItemDataRole.ToolTipRole,
+            )
+        self.arch.currentIndexChanged.connect(self._arch_tooltip)
+        d = TrainConfig()  # the defaults live in one place
+        self.arch.setCurrentText(d.arch)
+        self._arch_tooltip()
+        self.epochs = QSpinBox(minimum=1, maximum=1000, value=d.epochs)
+        self.batch_size = QSpinBox(minimum=2, maximum=4096, value=d.batch_size)
+        self.lr = QDoubleSpinBox(
+            decimals=5, minimum=0.00001, maximum=1.0, singleStep=0.0001, value=d.lr
+        )
+        self.optimizer = QComboBox()
+        self.optimizer.addItems(["adamw", "adam", "sgd"])
+        self.optimizer.setCurrentText(d.optimizer)
+        self.schedule = QComboBox()
+        self.schedule.addItems(["cosine", "plateau"])
+        self.schedule.setCurrentText(d.schedule)
+        self.schedule.setToolTip(
+            "cosine: warm-up then cosine decay; plateau: divide the rate when val loss stalls"
+        )
+        self.balance = QComboBox()
+        self.balance.addItems(["none", "weights", "sampler"])
+        self.balance.setCurrentText(d.balance)
+        self.balance.setToolTip(
+            "Counter class imbalance (FER2013 has few 'disgust' faces): "
+            "weighted loss or a balanced sampler"
+        )
+        self.limit = QSpinBox(minimum=0, maximum=10_000_000, value=0, specialValueText="all")
+        self.limit.setToolTip("At most this many images per split, for a quick trial run (0 = all)")
+        self.out_edit = QLineEdit(str(runs_dir or user_data_dir() / "runs"))
+        self.out_edit.setToolTip(
+            "Each run gets its own folder in here: config, history, best.pt, last.pt"
+        )
+        out_row = QHBoxLayout()
+        out_row.addWidget(self.out_edit, 1)
+        out_row.addWidget(QPushButton("…", clicked=self._browse_out, maximumWidth=32))
+        model_box = QGroupBox("Model and training")
+        form = QFormLayout(model_box)
+        form.addRow("Architecture", self.arch)
+        form.addRow("Epochs", self.epochs)
+        form.addRow("Batch size", self.batch_size)
+        form.addRow("Learning rate", self.lr)
+        form.addRow("Optimizer", self.optimizer)
+        form.addRow("Schedule", self.schedule)
+        form.addRow("Balance", self.balance)
+        form.addRow("Images per split", self.limit)
+        form.addRow("Output folder", out_row)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(data_box)
+        lay.addWidget(model_box)
+
+    # --- dataset ---------------------------------------------------------------------------
+
+    def _arch_tooltip(self) -> None:
+        spec = ARCHITECTURES.get(self.arch.currentText())
+        self.arch.setToolTip(spec.description if spec else "")
+
+    def _browse_folder(self) -> None:
+        path = self.dialogs.directory(self, "Dataset folder", self.data_edit.text())
+        if path:
+            self.set_dataset(path)
+
+    def _browse_file(self) -> None:
+        path = self.dialogs.open_file(
+            self,
+            "Dataset zip or fer2013.csv",
+            self.data_edit.text(),
+            "Datasets (*.zip *.csv);;All files (*)",
+        )
+        if path:
+            self.set_dataset(path)
+
+    def _browse_out(self) -> None:
+        path = self.dialogs.directory(self, "Folder for training runs", self.out_edit.text())
+        if path:
+            self.out_edit.setText(path)
+
+    def _edited(self) -> None:
+        if self.data_edit.text().strip() != self._checked_path:
+            self.set_dataset(self.data_edit.text())
+
+    def set_dataset(self, path: str) -> None:
+        """Show the path and check it in the background; the newest check wins."""
+        path = path.strip()
+        self._checked_path = path
+        self.data_edit.setText(path)
+        self._token += 1
+        self.dataset_ok = False
+        self.dataset_checked.emit(False)
+        if not path:
+            self._set_status("Choose a dataset.", "")
+            return
+        self._set_status("Checking the dataset…", "")
+        token, load = self._token, self._load
+
+        def check() -> None:
+            try:
+                quick = load(path, limit=QUICK_CHECK_IMAGES)
+                self._emit(token, "quick", quick)
+                self._emit(token, "full", load(path))
+            except UserError as exc:
+                self._emit(token, "error", exc)
+            except Exception as exc:  # noqa: BLE001 (any failure here is about the user's file)
+                self._emit(
+                    token,
+                    "error",
+                    UserError(
+                        f"Cannot read the dataset {path}: {exc}",
+                        "Choose a dataset folder, zip or fer2013.csv.",
+                    ),
+                )
+
+        self._pool.start(check)
+
+    def _emit(self, token: int, phase: str, payload: object) -> None:
+        try:
+            self._check_result.emit(token, phase, payload)
+        except RuntimeError:  # the widget was deleted while checking
+            pass
+
+    def _on_check_result(self, token: int, phase: str, payload: object) -> None:
+        if token != self._token:
+            return
+        if phase == "error":
+            self.dataset_ok = False
+            self._set_status(f"✖ {payload.message}\n{payload.hint}".strip(), "error")
+        else:
+            text, tip = describe_dataset(payload)
+            if phase == "quick":
+                text = "✔ readable: " + ", ".join(payload.splits) + " (counting images…)"
+            self.dataset_ok = True
+            self._set_status(text, "ok", tip if phase == "full" else "")
+        self.dataset_checked.emit(self.dataset_ok)
+
+    def _set_status(self, text: str, kind: str, tip: str = "") -> None:
+        colour = {"error": "#c62828", "ok": "#2e7d32"}.get(kind, "")
+        self.data_status.setStyleSheet(f"color: {colour};" if colour else "")
+        self.data_status.setText(text)
+        self.data_status.setToolTip(tip)
+
+    def wait_idle(self, ms: int = 30_000) -> bool:
+        """Wait for a running dataset check (tests, shutdown)."""
+        return self._pool.waitForDone(ms)
+
+    # --- arguments -------------------------------------------------------------------------
+
+    def new_run_dir(self) -> Path:
+        out = Path(self.out_edit.text().strip() or user_data_dir() / "runs").expanduser()
+        return unique_path(out / f"{time.strftime('%Y%m%d-%H%M%S')}-{self.arch.currentText()}")
+
+    def train_args(self, run_dir: Path) -> list[str]:
+        """fer-train arguments for a new run into `run_dir`."""
+        return [
+            "--data",
+            self.data_edit.text().strip(),
+            "--arch",
+            self.arch.currentText(),
+            "--epochs",
+            str(self.epochs.value()),
+            "--batch-size",
+            str(self.batch_size.value()),
+            "--lr",
+            repr(self.lr.value()),
+            "--optimizer",
+            self.optimizer.currentText(),
+            "--schedule",
+            self.schedule.currentText(),
+            "--balance",
+            self.balance.currentText(),
+            "--limit",
+            str(self.limit.value()),
+            "--out",
+            str(run_dir),
+            "--no-progress",
+        ]

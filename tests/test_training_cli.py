@@ -1,0 +1,263 @@
+"""fer-train end to end: real short runs through the command line on the real FER2013 zip.
+
+Kept tiny (a few hundred images, 1-3 epochs) because a long training may share the CPU.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from fer_desktop.core.classifier import EmotionClassifier
+from fer_desktop.core.datasets import load_dataset
+from fer_desktop.core.emotions import CLASSES
+
+FER_ZIP = Path("/work/shared/datasets/fer2013.zip")
+TRAIN = [sys.executable, "-m", "fer_training"]
+RUN_TIMEOUT = 900  # seconds; generous because a background training competes for the CPU
+
+pytestmark = pytest.mark.skipif(not FER_ZIP.is_file(), reason="needs the FER2013 zip")
+
+
+def run_cli(args: list[str], cwd: Path) -> tuple[list[dict], int, str]:
+    r = subprocess.run(
+        TRAIN + args,
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=RUN_TIMEOUT,
+        env=_env(cwd),
+    )
+    return parse_events(r.stdout), r.returncode, r.stderr
+
+
+def _env(tmp: Path) -> dict:
+    return {**os.environ, "FER_DESKTOP_HOME": str(tmp / "home"), "PYTHONUNBUFFERED": "1"}
+
+
+def parse_events(stdout: str) -> list[dict]:
+    """Every stdout line must be one JSON object with an `event`."""
+    events = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+    assert all(isinstance(e, dict) and "event" in e for e in events)
+    return events
+
+
+def of(events: list[dict], kind: str) -> list[dict]:
+    return [e for e in events if e["event"] == kind]
+
+
+@pytest.fixture(scope="module")
+def short_run(tmp_path_factory) -> dict:
+    tmp = tmp_path_factory.mktemp("cli")
+    out = tmp / "run"
+    events, code, err = run_cli(
+        ["--data", str(FER_ZIP), "--arch", "simple_cnn", "--epochs", "2", "--limit", "300",
+         "--batch-size", "32", "--out", str(out)],
+        tmp,
+    )  # fmt: skip
+    assert code == 0, err[-2000:]
+    return {"events": events, "out": out}
+
+
+def test_help_works():
+    exe = shutil.which("fer-train", path=str(Path(sys.executable).parent)) or shutil.which(
+        "fer-train"
+    )
+    assert exe, "the fer-train console script is not installed"
+    r = subprocess.run([exe, "--help"], check=False, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0
+    for flag in ("--data", "--arch", "--epochs", "--resume", "--limit", "--balance"):
+        assert flag in r.stdout
+    r = subprocess.run(TRAIN + ["--help"], check=False, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "fer-train" in r.stdout
+
+
+def test_events_and_confusion_matrices(short_run):
+    events = short_run["events"]
+    start = of(events, "start")[0]
+    assert start["start_epoch"] == 1 and start["classes"] == list(CLASSES)
+    assert start["train_images"] == 300 and start["val_images"] == 300
+    epochs = of(events, "epoch")
+    assert [e["epoch"] for e in epochs] == [1, 2]
+    for e in epochs:
+        cm = np.array(e["confusion_matrix"])
+        assert cm.shape == (7, 7)
+        assert cm.sum() == start["val_images"]
+        assert np.trace(cm) / cm.sum() == pytest.approx(e["val_acc"], abs=1e-3)
+        assert len(e["precision"]) == len(e["recall"]) == 7
+        assert e["epochs"] == 2 and e["images_per_second"] > 0
+    assert of(events, "progress"), "no progress events"
+    fin = of(events, "finished")[0]
+    assert fin["epochs_done"] == 2 and fin["best_epoch"] in (1, 2)
+    assert events[-1]["event"] == "finished"
+    assert Path(fin["best_checkpoint"]).is_file()
+
+
+def test_run_folder_contents(short_run):
+    out = short_run["out"]
+    for name in ("config.json", "history.csv", "history.json", "best.pt", "last.pt"):
+        assert (out / name).is_file(), name
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["config"]["arch"] == "simple_cnn" and cfg["config"]["epochs"] == 2
+    rows = list(csv.reader(io.StringIO((out / "history.csv").read_text())))
+    assert rows[0][:5] == ["epoch", "train_loss", "train_acc", "val_loss", "val_acc"]
+    assert [r[0] for r in rows[1:]] == ["1", "2"]
+    hist = json.loads((out / "history.json").read_text())
+    assert [h["epoch"] for h in hist] == [1, 2]
+    for h in hist:
+        assert np.array(h["confusion_matrix"]).shape == (7, 7)
+        assert len(h["precision"]) == 7 and len(h["recall"]) == 7
+
+
+def test_checkpoint_loads_in_the_app_and_predicts(short_run):
+    clf = EmotionClassifier(short_run["out"] / "best.pt", device="cpu")
+    assert clf.arch == "simple_cnn" and clf.classes == CLASSES and clf.input_size == 48
+    # The shared zip's training faces are blurred, its test faces sharp: the run measured that and
+    # the checkpoint tells the app to bring faces to the training sharpness.
+    assert clf.target_sharpness is not None and 2 < clf.target_sharpness < 20
+    faces = load_dataset(FER_ZIP, limit=5).splits["test"].images
+    probs = clf.predict_crops(faces)
+    assert probs.shape == (5, 7)
+    assert np.allclose(probs.sum(1), 1.0, atol=1e-4) and (probs >= 0).all()
+
+
+@pytest.mark.skipif(os.name == "nt", reason="SIGTERM is POSIX")
+def test_stop_with_sigterm_then_resume_continues_the_epochs(tmp_path: Path):
+    out = tmp_path / "run"
+    args = ["--data", str(FER_ZIP), "--arch", "fer_net", "--epochs", "3", "--limit", "200",
+            "--batch-size", "32", "--out", str(out)]  # fmt: skip
+    proc = subprocess.Popen(TRAIN + args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True, env=_env(tmp_path))  # fmt: skip
+    events = []
+    try:
+        for line in proc.stdout:
+            events.append(json.loads(line))
+            if events[-1]["event"] == "epoch":
+                proc.send_signal(signal.SIGTERM)  # clean stop after the current batch
+        code = proc.wait(timeout=RUN_TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert code != 0 and code == 3  # 3 = stopped
+    stopped = of(events, "stopped")
+    assert stopped and stopped[0]["epochs_done"] == 1, events[-3:]
+    assert [e["epoch"] for e in of(events, "epoch")] == [1]
+    assert [h["epoch"] for h in json.loads((out / "history.json").read_text())] == [1]
+    assert torch.load(out / "last.pt", weights_only=False)["epoch"] == 1
+
+    events, code, err = run_cli(["--resume", str(out)], tmp_path)
+    assert code == 0, err[-2000:]
+    assert of(events, "start")[0]["start_epoch"] == 2
+    assert [e["epoch"] for e in of(events, "epoch")] == [2, 3]
+    assert of(events, "finished")[0]["epochs_done"] == 3
+    assert [h["epoch"] for h in json.loads((out / "history.json").read_text())] == [1, 2, 3]
+    assert len((out / "history.csv").read_text().strip().splitlines()) == 1 + 3
+
+
+# FER2013's own label order in fer2013.csv (not the app's alphabetical CLASSES)
+FER_CSV_ORDER = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+
+
+def test_fer2013_csv_format(tmp_path: Path):
+    """A fer2013.csv (emotion,pixels,Usage) built from the zip's images trains for one epoch."""
+    per_split = {"Training": 12, "PublicTest": 5}  # images per class
+    expected = {"train": [0] * 7, "test": [0] * 7}
+    lines = ["emotion,pixels,Usage"]
+    with zipfile.ZipFile(FER_ZIP) as z:
+        names = z.namelist()
+        for usage, n in per_split.items():
+            folder = "train" if usage == "Training" else "test"
+            for label, cls in enumerate(FER_CSV_ORDER):
+                files = sorted(
+                    f for f in names if f.startswith(f"{folder}/{cls}/") and f.endswith(".jpg")
+                )
+                for f in files[:n]:
+                    img = cv2.imdecode(np.frombuffer(z.read(f), np.uint8), cv2.IMREAD_GRAYSCALE)
+                    assert img.shape == (48, 48)
+                    lines.append(f"{label},{' '.join(map(str, img.ravel()))},{usage}")
+                    expected[folder][CLASSES.index(cls)] += 1
+    csv_path = tmp_path / "fer2013.csv"
+    csv_path.write_text("\n".join(lines) + "\n")
+
+    ds = load_dataset(csv_path)  # labels mapped from FER order to the app's classes
+    assert {k: s.class_counts() for k, s in ds.splits.items()} == expected
+
+    events, code, err = run_cli(
+        ["--data", str(csv_path), "--arch", "fer_net", "--epochs", "1", "--batch-size", "16",
+         "--out", str(tmp_path / "run")],
+        tmp_path,
+    )  # fmt: skip
+    assert code == 0, err[-2000:]
+    start = of(events, "start")[0]
+    assert start["train_images"] == 7 * 12 and start["val_images"] == 7 * 5
+    ep = of(events, "epoch")[0]
+    assert np.array(ep["confusion_matrix"]).sum() == 7 * 5
+    assert of(events, "finished")[0]["epochs_done"] == 1
+
+
+@pytest.mark.parametrize("kind", ["empty_folder", "text_files", "not_a_zip"])
+def test_malformed_dataset_is_an_error_event(tmp_path: Path, kind: str):
+    if kind == "not_a_zip":
+        data = tmp_path / "faces.zip"
+        data.write_bytes(b"PK but not really a zip archive" * 10)
+    else:
+        data = tmp_path / kind
+        data.mkdir()
+        if kind == "text_files":
+            for i in range(4):
+                (data / f"note_{i}.txt").write_text("random text " * i)
+    events, code, _ = run_cli(
+        ["--data", str(data), "--epochs", "1", "--out", str(tmp_path / "r")], tmp_path
+    )
+    assert code != 0
+    assert [e["event"] for e in events] == ["error"]
+    err = events[0]
+    text = err["message"] + " " + err["hint"]
+    assert "expected" in text.lower() and "train/<class>" in text  # names what was expected
+    if kind == "not_a_zip":
+        assert "zip" in err["message"]
+
+
+def test_inception_resnet_v2_trains_a_step_and_loads_in_the_app(tmp_path: Path):
+    from fer_training.config import TrainConfig
+    from fer_training.engine import checkpoint_payload
+
+    from fer_desktop.core.zoo import ARCHITECTURES, build_model
+
+    spec = ARCHITECTURES["inception_resnet_v2"]
+    assert spec.input_size == 299
+    torch.manual_seed(0)
+    model = build_model("inception_resnet_v2", num_classes=7)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    x, y = torch.randn(2, 1, 299, 299), torch.tensor([0, 3])
+    before = next(model.parameters()).detach().clone()
+    loss = torch.nn.functional.cross_entropy(model(x), y)
+    loss.backward()
+    opt.step()
+    assert torch.isfinite(loss)
+    assert not torch.equal(before, next(model.parameters()))
+
+    cfg = TrainConfig(arch="inception_resnet_v2")
+    path = tmp_path / "irv2.pt"
+    torch.save(checkpoint_payload(model, cfg, spec.input_size, spec.in_channels, CLASSES), path)
+    clf = EmotionClassifier(path, device="cpu", precision="fp32")
+    assert clf.arch == "inception_resnet_v2" and clf.input_size == 299
+    assert clf.data_size == 48  # faces are cropped at the dataset size and upscaled, as in training
+    crops = np.random.default_rng(0).integers(0, 256, (1, 48, 48), dtype=np.uint8)
+    probs = clf.predict_crops(crops)
+    assert probs.shape == (1, 7) and np.isclose(probs.sum(), 1.0, atol=1e-4)

@@ -1,0 +1,1 @@
+"""fer_training: train emotion classifiers for fer_desktop (Qt-free; CLI `fer-train`)."""

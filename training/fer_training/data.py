@@ -1,0 +1,148 @@
+"""Batches for training: in-memory uint8 faces, batched GPU-style augmentation, background prefetch."""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+from typing import Iterator
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from fer_desktop.core.datasets import Split
+
+from .config import TrainConfig
+
+
+def to_input(images: np.ndarray | torch.Tensor, size: int, mean: float, std: float) -> torch.Tensor:
+    """uint8 (N,H,W) -> normalised float (N,1,size,size)."""
+    x = torch.as_tensor(images).float().div_(255.0).unsqueeze(1)
+    if x.shape[-1] != size:
+        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
+    return x.sub_(mean).div_(std)
+
+
+def augment(x: torch.Tensor, cfg: TrainConfig, gen: torch.Generator) -> torch.Tensor:
+    """Random zoom/shift/rotation/flip (one affine warp), brightness/contrast and erasing, in [0,1]."""
+    n = x.shape[0]
+
+    def u(lo: float, hi: float) -> torch.Tensor:
+        return torch.rand(n, generator=gen) * (hi - lo) + lo
+
+    scale = u(1 - cfg.zoom, 1 + cfg.zoom)
+    angle = u(-cfg.rotation, cfg.rotation) * math.pi / 180
+    flip = torch.where(torch.rand(n, generator=gen) < 0.5, -1.0, 1.0) if cfg.flip else torch.ones(n)
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.zeros(n, 2, 3)
+    theta[:, 0, 0] = cos * flip
+    theta[:, 0, 1] = -sin
+    theta[:, 1, 0] = sin * flip
+    theta[:, 1, 1] = cos
+    theta[:, 0, 2] = u(-cfg.shift, cfg.shift) * 2
+    theta[:, 1, 2] = u(-cfg.shift, cfg.shift) * 2
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+    if cfg.brightness or cfg.contrast:
+        mean = x.mean(dim=(1, 2, 3), keepdim=True)
+        c = u(1 - cfg.contrast, 1 + cfg.contrast).view(n, 1, 1, 1)
+        b = u(-cfg.brightness, cfg.brightness).view(n, 1, 1, 1) * 0.5
+        x = ((x - mean) * c + mean + b).clamp_(0, 1)
+    if cfg.erasing:
+        h, w = x.shape[-2:]
+        for i in torch.nonzero(torch.rand(n, generator=gen) < cfg.erasing).flatten().tolist():
+            eh = int(h * (0.1 + 0.3 * torch.rand(1, generator=gen).item()))
+            ew = int(w * (0.1 + 0.3 * torch.rand(1, generator=gen).item()))
+            y0 = int(torch.randint(0, h - eh + 1, (1,), generator=gen))
+            x0 = int(torch.randint(0, w - ew + 1, (1,), generator=gen))
+            x[i, :, y0 : y0 + eh, x0 : x0 + ew] = torch.rand(1, generator=gen).item()
+    return x
+
+
+class BatchLoader:
+    """Iterates (inputs, labels) batches; a background thread prepares the next ones."""
+
+    def __init__(
+        self,
+        split: Split,
+        cfg: TrainConfig,
+        *,
+        size: int,
+        mean: float,
+        std: float,
+        train: bool,
+        epoch: int = 0,
+        sample_weights: np.ndarray | None = None,
+    ) -> None:
+        self.split, self.cfg, self.size, self.mean, self.std, self.train = split, cfg, size, mean, std, train
+        self.epoch = epoch
+        self.sample_weights = sample_weights
+        self.batch_size = cfg.batch_size if train else max(256, cfg.batch_size)
+
+    def __len__(self) -> int:
+        n = len(self.split)
+        return n // self.batch_size if self.train else math.ceil(n / self.batch_size)
+
+    def _order(self) -> np.ndarray:
+        n = len(self.split)
+        rng = np.random.default_rng(self.cfg.seed * 1000 + self.epoch)
+        if not self.train:
+            return np.arange(n)
+        if self.sample_weights is not None:
+            p = self.sample_weights / self.sample_weights.sum()
+            return rng.choice(n, size=n, replace=True, p=p)
+        return rng.permutation(n)
+
+    def _batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        order = self._order()
+        gen = torch.Generator().manual_seed(self.cfg.seed * 1000 + self.epoch)
+        images = torch.from_numpy(self.split.images)
+        labels = torch.from_numpy(self.split.labels)
+        for b in range(len(self)):
+            idx = torch.from_numpy(order[b * self.batch_size : (b + 1) * self.batch_size])
+            x = images[idx].float().div_(255.0).unsqueeze(1)
+            if x.shape[-1] != self.size:
+                x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
+            if self.train and self.cfg.augment:
+                x = augment(x, self.cfg, gen)
+            x = x.sub_(self.mean).div_(self.std).contiguous(memory_format=torch.channels_last)
+            yield x, labels[idx]
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        if self.cfg.prefetch <= 0:
+            yield from self._batches()
+            return
+        q: queue.Queue = queue.Queue(maxsize=self.cfg.prefetch)
+        stop = threading.Event()
+        done = object()
+
+        def produce() -> None:
+            try:
+                for item in self._batches():
+                    while not stop.is_set():
+                        try:
+                            q.put(item, timeout=0.1)
+                            break
+                        except queue.Full:
+                            continue
+                    if stop.is_set():
+                        return
+            except BaseException as exc:  # surfaced in the consumer
+                q.put(exc)
+                return
+            q.put(done)
+
+        t = threading.Thread(target=produce, name="batch-prefetch", daemon=True)
+        t.start()
+        try:
+            while True:
+                item = q.get()
+                if item is done:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            t.join(timeout=5)
