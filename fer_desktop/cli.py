@@ -10,7 +10,6 @@ from pathlib import Path
 from .core.errors import UserError
 
 
-
 def _add_pipeline_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--detector", choices=("auto", "haar", "yolo"), help="face detector (default: settings, auto)")
     p.add_argument("--detector-weights", metavar="PT", help="local YOLOv8 face weights instead of the hub download")
@@ -18,6 +17,7 @@ def _add_pipeline_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", help="auto (CUDA > MPS > CPU), cpu, cuda, mps")
     p.add_argument("--precision", choices=("auto", "bf16", "fp32"), help="classifier precision on CPU")
     p.add_argument("--detect-every", type=int, help="run the detector every N frames, track in between")
+    p.add_argument("--yolo-imgsz", type=int, help="YOLO input size (multiple of 32; default 640)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,7 +63,7 @@ def _settings(args):
     from .core.settings import Settings
 
     s = Settings.load()
-    for attr in ("detector", "detector_weights", "model", "device", "precision", "detect_every"):
+    for attr in ("detector", "detector_weights", "model", "device", "precision", "detect_every", "yolo_imgsz"):
         v = getattr(args, attr, None)
         if v is not None:
             setattr(s, attr, v)

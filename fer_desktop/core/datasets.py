@@ -35,7 +35,7 @@ _SPLIT_NAMES = {
 VALIDATION_PREFERENCE = ("val", "test")
 _FER_CSV_LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 EXPECTED = (
-    "expected class folders such as train/<class>/*.jpg and test/<class>/*.jpg, "
+    "class folders such as train/<class>/*.jpg and test/<class>/*.jpg, "
     "images/train/<class>/ and images/validation/<class>/, <class>/*.jpg, or fer2013.csv "
     f"(classes: {', '.join(CLASSES)})"
 )
@@ -96,7 +96,7 @@ class _Tree:
             except (zipfile.BadZipFile, OSError) as exc:
                 raise UserError(
                     f"{path.name} is not a readable zip archive ({exc}).",
-                    f"Choose a dataset folder or zip: {EXPECTED}.",
+                    f"Choose a dataset folder or zip; expected {EXPECTED}.",
                 ) from exc
             self.files = [n for n in self.zip.namelist() if not n.endswith("/")]
 
@@ -164,7 +164,7 @@ def load_dataset(
     """
     path = Path(path).expanduser()
     if not path.exists():
-        raise UserError(f"Dataset not found: {path}", f"Choose a dataset folder or zip: {EXPECTED}.")
+        raise UserError(f"Dataset not found: {path}", f"Choose a dataset folder or zip; expected {EXPECTED}.")
     if path.suffix.lower() == ".csv":
         return _read_fer_csv(path.read_bytes(), str(path), limit, seed)
     tree = _Tree(path)

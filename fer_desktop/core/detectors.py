@@ -279,7 +279,7 @@ def _not_downloaded_error() -> UserError:
     return UserError(
         "YOLOv8 face weights are not downloaded.",
         "Until they are, the app uses the offline detector (OpenCV Haar cascade); "
-        "connect to the internet and choose Fetch better detector… to download them (about 6 MB).",
+        "connect to the internet and choose Fetch YOLOv8 face detector… to download them (about 6 MB).",
     )
 
 
@@ -317,7 +317,7 @@ def fetch_yolo_weights() -> Path:
         raise UserError(
             "Cannot download the YOLOv8 face weights: Hugging Face offline mode is on.",
             "Unset the HF_HUB_OFFLINE environment variable, connect to the internet and choose "
-            "Fetch better detector… again. Meanwhile the app uses the offline detector.",
+            "Fetch YOLOv8 face detector… again. Meanwhile the app uses the offline detector.",
         )
     try:
         from huggingface_hub.errors import (
@@ -366,7 +366,7 @@ _DISK_ERRNOS = {
 def _network_error(e: BaseException) -> UserError:
     return UserError(
         f"Could not download the YOLOv8 face weights from Hugging Face ({type(e).__name__}).",
-        "Check the internet connection (and proxy settings), then choose Fetch better "
+        "Check the internet connection (and proxy settings), then choose Fetch YOLOv8 face "
         "detector… again. Meanwhile the app uses the offline detector.",
     )
 
@@ -441,7 +441,7 @@ class YoloFaceDetector:
         return UserError(
             f"{path} is not a YOLO model file{': ' + why if why else ''}.",
             "Choose a YOLOv8 face detection model saved by ultralytics (a .pt file), "
-            "or use Fetch better detector… to download one.",
+            "or use Fetch YOLOv8 face detector… to download one.",
         )
 
     def _load(self, path: Path):
@@ -449,7 +449,7 @@ class YoloFaceDetector:
         if not path.exists():
             raise UserError(
                 f"The YOLO model file {path} does not exist.",
-                "Choose an existing .pt file, or use Fetch better detector….",
+                "Choose an existing .pt file, or use Fetch YOLOv8 face detector….",
             )
         if not path.is_file():
             raise self._not_a_model(path, "it is a folder")
@@ -533,7 +533,7 @@ def yolo_available() -> bool:
 
 
 def make_detector(
-    name: str = "auto", weights: str | Path | None = None, device: str = "cpu"
+    name: str = "auto", weights: str | Path | None = None, device: str = "cpu", imgsz: int = 640
 ) -> FaceDetector:
     """A detector by name: "haar", "yolo" or "auto".
 
@@ -545,9 +545,9 @@ def make_detector(
     if key in {"haar", "opencv", "offline"}:
         return HaarFaceDetector()
     if key == "yolo":
-        return YoloFaceDetector(weights=weights, device=device)
+        return YoloFaceDetector(weights=weights, device=device, imgsz=imgsz)
     if key == "auto":
         if weights is not None or yolo_available():
-            return YoloFaceDetector(weights=weights, device=device)
+            return YoloFaceDetector(weights=weights, device=device, imgsz=imgsz)
         return HaarFaceDetector()
     raise UserError(f"Unknown face detector '{name}'.", 'Use "auto", "haar" or "yolo".')

@@ -36,7 +36,7 @@ def evaluate_classifier(clf: EmotionClassifier, data: str, split: str | None = N
     cm = np.bincount(y * k + y_pred, minlength=k * k).reshape(k, k)
     recall = {c: round(float(cm[i, i] / max(cm[i].sum(), 1)), 4) for i, c in enumerate(CLASSES)}
     return {
-        "n": int(len(y)),
+        "n": len(y),
         "split": name,
         "accuracy": round(float((y_pred == y).mean()), 4),
         "per_class_recall": recall,

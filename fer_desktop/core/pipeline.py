@@ -86,7 +86,7 @@ def build_pipeline(settings=None, *, detector: FaceDetector | None = None,
     from .settings import Settings
 
     s = settings or Settings()
-    det = detector or make_detector(s.detector, weights=s.detector_weights or None, device=s.device)
+    det = detector or make_detector(s.detector, weights=s.detector_weights or None, device=s.device, imgsz=s.yolo_imgsz)
     clf = classifier or EmotionClassifier(s.model or None, device=s.device, precision=s.precision, tta=s.tta,
                                           margin=s.crop_margin)
     return Pipeline(det, clf, smoothing=s.smoothing, threshold=s.threshold, detect_every=s.detect_every)

@@ -15,6 +15,7 @@ from .resources import user_data_dir
 class Settings:
     detector: str = "auto"  # auto | haar | yolo
     detector_weights: str = ""  # local YOLO .pt instead of the hub download
+    yolo_imgsz: int = 640  # YOLO input size; smaller is faster on a CPU
     model: str = ""  # emotion checkpoint; "" = the shipped default
     device: str = "auto"  # auto | cpu | cuda | mps
     precision: str = "auto"  # auto | bf16 | fp32
@@ -26,7 +27,7 @@ class Settings:
     mirror: bool = True
     last_source: str = "0"
 
-    def validate(self) -> "Settings":
+    def validate(self) -> Settings:
         problems = []
         if self.detector not in ("auto", "haar", "yolo"):
             problems.append("detector must be auto, haar or yolo")
@@ -34,6 +35,8 @@ class Settings:
             problems.append("smoothing must be in [0, 1)")
         if not 0 <= self.threshold <= 1:
             problems.append("threshold must be in [0, 1]")
+        if not 64 <= self.yolo_imgsz <= 1920 or self.yolo_imgsz % 32:
+            problems.append("yolo_imgsz must be a multiple of 32 between 64 and 1920")
         if self.detect_every < 1:
             problems.append("detect_every must be >= 1")
         if not 0 <= self.crop_margin <= 1:
@@ -43,7 +46,7 @@ class Settings:
         return self
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Settings":
+    def from_dict(cls, d: dict) -> Settings:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
@@ -55,7 +58,7 @@ class Settings:
         return user_data_dir() / "settings.json"
 
     @classmethod
-    def load(cls, path: Path | None = None) -> "Settings":
+    def load(cls, path: Path | None = None) -> Settings:
         path = path or cls.path()
         if not path.exists():
             return cls()

@@ -63,7 +63,9 @@ class FrameSource:
                 raise UserError(f"Video file not found: {path}", "Choose an existing video file (mp4, avi, mov, mkv, webm).")
             self.cap = cv2.VideoCapture(str(path))
         elif spec.kind == "url":
-            self.cap = cv2.VideoCapture(str(spec.value))
+            # Bounded waits, so an unreachable host fails in seconds instead of hanging.
+            self.cap = cv2.VideoCapture(str(spec.value), cv2.CAP_ANY,
+                                        [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 8000, cv2.CAP_PROP_READ_TIMEOUT_MSEC, 8000])
         else:
             self.cap = cv2.VideoCapture(int(spec.value))
         if not self.cap.isOpened():

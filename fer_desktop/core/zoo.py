@@ -6,8 +6,8 @@ checkpoint. Add a model with `@register(...)`; the training loop never needs to 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import nn

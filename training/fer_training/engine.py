@@ -8,15 +8,21 @@ import math
 import random
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fer_desktop.core.datasets import Split, load_dataset, match_sharpness, sharpness_target, train_val_splits
+from fer_desktop.core.datasets import (
+    Split,
+    load_dataset,
+    match_sharpness,
+    sharpness_target,
+    train_val_splits,
+)
 from fer_desktop.core.devices import pick_device
 from fer_desktop.core.emotions import CLASSES
 from fer_desktop.core.errors import UserError
@@ -221,7 +227,9 @@ def run(cfg: TrainConfig, emit: Emit, stop: threading.Event | None = None, resum
         step_fn = scheduler.step
     else:
         scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=cfg.plateau_factor, patience=cfg.plateau_patience)
-        step_fn = lambda: None  # noqa: E731  (plateau steps once per epoch on val loss)
+
+        def step_fn() -> None:  # plateau steps once per epoch, on the validation loss
+            return None
     scaler = torch.amp.GradScaler("cuda") if device.type == "cuda" and cfg.precision != "fp32" else None
     ema = ModelEMA(model, cfg.ema) if cfg.ema > 0 else None
 
