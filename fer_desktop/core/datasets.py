@@ -246,7 +246,7 @@ def sharpness(images: np.ndarray) -> float:
     return float(np.median([cv2.Laplacian(im.astype(np.float32), cv2.CV_32F).var() for im in images]))
 
 
-def match_sharpness(image: np.ndarray, target: float, iterations: int = 7) -> np.ndarray:
+def match_sharpness(image: np.ndarray, target: float, iterations: int = 5) -> np.ndarray:
     """Blur one uint8 face just enough that its Laplacian variance falls to `target` (never sharpen).
 
     Some dataset copies are degraded: in ../shared/datasets/fer2013.zip every training face is
