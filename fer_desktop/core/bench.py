@@ -20,19 +20,14 @@ def run_bench(source: str, pipeline, *, frames: int = 300, paced: bool | None = 
 
     Files are paced at their own frame rate, like a camera, unless paced=False (as fast as possible).
     """
-    src = FrameSource(parse_source(source))
-    if size is not None:
-        import cv2
-
-        read = src.read
-        src.read = lambda: (lambda f: None if f is None else cv2.resize(f, size, interpolation=cv2.INTER_AREA))(read())
+    src = FrameSource(parse_source(source), resize_to=size)
     # Warm up (first calls allocate and pick kernels), so the figures describe the steady state.
     first = src.read()
     if first is not None:
         for _ in range(3):
             pipeline.process(first, 0)
         pipeline.reset()
-        src._first = first
+        src.unread(first)
     proc = psutil.Process()
     overlay_ms: list[float] = []
     rss: list[float] = []

@@ -44,6 +44,10 @@ class LatestFrameMailbox:
             item, self._item = self._item, None
             return item
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
         with self._cond:
             self._closed = True
@@ -215,7 +219,7 @@ class LiveEngine:
         while not self._stop.is_set():
             item = self.mailbox.get(timeout=0.5)
             if item is None:
-                if self._capture_done.is_set() or self.mailbox._closed:
+                if self._capture_done.is_set() or self.mailbox.closed:
                     return
                 continue
             frame, index, captured_at = item

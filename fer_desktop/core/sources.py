@@ -55,8 +55,9 @@ def list_cameras(max_index: int = 6) -> list[int]:
 class FrameSource:
     """An opened source. `read()` returns a BGR frame or None at the end / on failure."""
 
-    def __init__(self, spec: SourceSpec) -> None:
+    def __init__(self, spec: SourceSpec, resize_to: tuple[int, int] | None = None) -> None:
         self.spec = spec
+        self.resize_to = resize_to  # (width, height) every frame is scaled to, e.g. a 640x480 stream
         if spec.kind == "file":
             path = Path(str(spec.value)).expanduser()
             if not path.is_file():
@@ -75,6 +76,8 @@ class FrameSource:
         if not ok or frame is None:
             self.cap.release()
             raise UserError(*self._open_error(read=True))
+        if resize_to is not None:
+            frame = cv2.resize(frame, resize_to, interpolation=cv2.INTER_AREA)
         self._first: np.ndarray | None = frame
         fps = self.cap.get(cv2.CAP_PROP_FPS)
         self.fps = float(fps) if fps and 1 <= fps <= 240 else 30.0
@@ -101,7 +104,15 @@ class FrameSource:
             frame, self._first = self._first, None
             return frame
         ok, frame = self.cap.read()
-        return frame if ok else None
+        if not ok:
+            return None
+        if self.resize_to is not None:
+            frame = cv2.resize(frame, self.resize_to, interpolation=cv2.INTER_AREA)
+        return frame
+
+    def unread(self, frame: np.ndarray) -> None:
+        """Put one frame back so the next `read` returns it (used after a warm-up)."""
+        self._first = frame
 
     def rewind(self) -> bool:
         return self.spec.kind == "file" and self.cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
