@@ -94,9 +94,14 @@ def main(argv: list[str] | None = None) -> int:
         cfg = TrainConfig.from_dict(base)
         if not cfg.data and not args.resume:
             raise UserError("No dataset given.", "Pass --data FOLDER_OR_ZIP (or a fer2013.csv).")
+        if cfg.threads:
+            import torch
+
+            torch.set_num_threads(cfg.threads)  # once, at start-up, for this training process only
         from .engine import run
 
-        summary = run(cfg, emit, stop=stop, resume=args.resume)
+        given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
+        summary = run(cfg, emit, stop=stop, resume=args.resume, overrides=given)
         return 0 if summary["event"] == "finished" else 3
     except UserError as exc:
         emit({"event": "error", "message": exc.message, "hint": exc.hint})

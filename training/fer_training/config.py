@@ -10,6 +10,9 @@ from pathlib import Path
 from fer_desktop.core.errors import UserError
 
 
+LEGACY_KEYS = frozenset({"match_sharpness"})  # settings older runs saved that no longer exist
+
+
 @dataclass
 class TrainConfig:
     data: str = ""
@@ -37,12 +40,14 @@ class TrainConfig:
     contrast: float = 0.25
     erasing: float = 0.25
     mixup: float = 0.0  # probability of a mixup batch
+    lowres: float = 0.0  # share of faces shrunk to 12-36 px and scaled back (small, soft webcam faces)
+    noise: float = 0.0  # largest sensor-noise standard deviation (0-1 intensity scale)
+    gamma: float = 0.0  # lighting: gamma drawn from [1 - gamma, 1 + gamma]
     ema: float = 0.0  # weight EMA decay per step, 0 = off
-    match_sharpness: bool = True  # validation/app faces blurred to the training faces' sharpness when sharper
     seed: int = 0
     limit: int = 0  # max images per split, 0 = all
     val_split: str = ""  # "" = automatic
-    precision: str = "auto"  # auto | bf16 | fp32
+    precision: str = "auto"  # auto | bf16 | fp16 | fp32 (auto: fp16 on CUDA, bf16 on a CPU with native bf16)
     device: str = "auto"
     threads: int = 0  # torch threads, 0 = default
     prefetch: int = 2  # batches prepared in a background thread
@@ -55,6 +60,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d: dict) -> TrainConfig:
         known = {f.name for f in fields(cls)}
+        d = {k: v for k, v in d.items() if k not in LEGACY_KEYS}
         unknown = sorted(set(d) - known)
         if unknown:
             raise UserError(
@@ -91,7 +97,7 @@ class TrainConfig:
             ("optimizer", ("adam", "adamw", "sgd")),
             ("schedule", ("cosine", "plateau")),
             ("balance", ("none", "weights", "sampler")),
-            ("precision", ("auto", "bf16", "fp32")),
+            ("precision", ("auto", "bf16", "fp16", "fp32")),
         ):
             if getattr(self, name) not in allowed:
                 problems.append(f"{name} must be one of {', '.join(allowed)}")

@@ -16,14 +16,6 @@ from fer_desktop.core.datasets import Split
 from .config import TrainConfig
 
 
-def to_input(images: np.ndarray | torch.Tensor, size: int, mean: float, std: float) -> torch.Tensor:
-    """uint8 (N,H,W) -> normalised float (N,1,size,size)."""
-    x = torch.as_tensor(images).float().div_(255.0).unsqueeze(1)
-    if x.shape[-1] != size:
-        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
-    return x.sub_(mean).div_(std)
-
-
 def augment(x: torch.Tensor, cfg: TrainConfig, gen: torch.Generator) -> torch.Tensor:
     """Random zoom/shift/rotation/flip (one affine warp), brightness/contrast and erasing, in [0,1]."""
     n = x.shape[0]
@@ -49,6 +41,12 @@ def augment(x: torch.Tensor, cfg: TrainConfig, gen: torch.Generator) -> torch.Te
         c = u(1 - cfg.contrast, 1 + cfg.contrast).view(n, 1, 1, 1)
         b = u(-cfg.brightness, cfg.brightness).view(n, 1, 1, 1) * 0.5
         x = ((x - mean) * c + mean + b).clamp_(0, 1)
+    if cfg.lowres:
+        x = _lowres(x, cfg.lowres, gen)
+    if cfg.gamma:
+        x = x.clamp(1e-4, 1).pow(u(1 - cfg.gamma, 1 + cfg.gamma).view(n, 1, 1, 1))
+    if cfg.noise:
+        x = (x + torch.randn(x.shape, generator=gen) * u(0, cfg.noise).view(n, 1, 1, 1)).clamp_(0, 1)
     if cfg.erasing:
         h, w = x.shape[-2:]
         for i in torch.nonzero(torch.rand(n, generator=gen) < cfg.erasing).flatten().tolist():
@@ -57,6 +55,22 @@ def augment(x: torch.Tensor, cfg: TrainConfig, gen: torch.Generator) -> torch.Te
             y0 = int(torch.randint(0, h - eh + 1, (1,), generator=gen))
             x0 = int(torch.randint(0, w - ew + 1, (1,), generator=gen))
             x[i, :, y0 : y0 + eh, x0 : x0 + ew] = torch.rand(1, generator=gen).item()
+    return x
+
+
+def _lowres(x: torch.Tensor, share: float, gen: torch.Generator) -> torch.Tensor:
+    """Shrink a share of the faces to 12-36 px and scale them back: the soft, small faces a webcam
+    or a group photo gives the classifier after the detector's crop."""
+    n, size = x.shape[0], x.shape[-1]
+    picked = torch.nonzero(torch.rand(n, generator=gen) < share).flatten()
+    if not len(picked):
+        return x
+    x = x.clone()
+    sizes = torch.randint(12, 37, (len(picked),), generator=gen)
+    for s in sizes.unique().tolist():
+        idx = picked[sizes == s]
+        small = F.interpolate(x[idx], size=(s, s), mode="area")
+        x[idx] = F.interpolate(small, size=(size, size), mode="bilinear", align_corners=False)
     return x
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import json
+import logging
 import math
 import random
 import threading
@@ -15,15 +16,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.optim.swa_utils import AveragedModel
 
-from fer_desktop.core.datasets import (
-    Split,
-    load_dataset,
-    match_sharpness,
-    sharpness_target,
-    train_val_splits,
-)
-from fer_desktop.core.devices import pick_device
+from fer_desktop.core.datasets import load_dataset, train_val_splits
+from fer_desktop.core.devices import pick_device, resolve_precision
 from fer_desktop.core.emotions import CLASSES
 from fer_desktop.core.errors import UserError
 from fer_desktop.core.fileio import atomic_write_text
@@ -35,16 +31,29 @@ from .metrics import confusion_matrix, per_class
 from .runs import default_run_dir, save_checkpoint, write_history
 
 Emit = Callable[[dict], None]
+log = logging.getLogger("fer_training")
+
+
+def attach_run_log(run_dir: Path) -> None:
+    """Log this run to <run_dir>/train.log (tracebacks of failures included)."""
+    path = (run_dir / "train.log").resolve()
+    root = logging.getLogger()
+    if any(getattr(h, "baseFilename", None) == str(path) for h in root.handlers):
+        return
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
 MEAN, STD = 0.5, 0.5
 
 
 def autocast_for(device: torch.device, precision: str):
-    if precision == "fp32":
-        return torch.autocast(device.type, enabled=False)
-    if device.type == "cuda":
+    """Autocast for a resolved precision (bf16 | fp16 | fp32) on `device`."""
+    if precision == "bf16" and device.type in ("cpu", "cuda"):
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    if precision == "fp16" and device.type == "cuda":
         return torch.autocast("cuda", dtype=torch.float16)
-    if device.type == "cpu":
-        return torch.autocast("cpu", dtype=torch.bfloat16)
     return torch.autocast(device.type, enabled=False)
 
 
@@ -80,7 +89,7 @@ def train_one_epoch(model, loader, optimizer, scheduler_step, criterion, device,
             optimizer.step()
         scheduler_step()
         if ema is not None:
-            ema.update(model)
+            ema.update_parameters(model)
         seen += x.shape[0]
         loss_sum += loss.item() * x.shape[0]
         correct += (out.argmax(1) == y).sum().item()
@@ -111,22 +120,39 @@ def evaluate(model, loader, device, precision: str, k: int) -> tuple[float, floa
     return losses / max(len(y_true), 1), float((y_true == y_pred).mean()), cm
 
 
-class ModelEMA:
-    """Exponential moving average of weights and buffers; evaluated and shipped instead of raw weights."""
-
-    def __init__(self, model: nn.Module, decay: float) -> None:
-        self.module = copy.deepcopy(model).eval()
-        self.decay = decay
-        for p in self.module.parameters():
-            p.requires_grad_(False)
+def make_ema(model: nn.Module, decay: float, warmup_steps: float = 2000.0) -> AveragedModel:
+    """Weight EMA whose decay ramps up with the step count (decay * (1 - exp(-n / warmup_steps))),
+    as timm and ultralytics do: early epochs are not frozen at the random initial weights."""
 
     @torch.no_grad()
-    def update(self, model: nn.Module) -> None:
-        for e, m in zip(self.module.state_dict().values(), model.state_dict().values()):
-            if e.dtype.is_floating_point:
-                e.mul_(self.decay).add_(m.detach(), alpha=1 - self.decay)
-            else:
-                e.copy_(m)
+    def ramped(ema_params: list, params: list, num_averaged) -> None:
+        d = decay * (1.0 - math.exp(-float(num_averaged) / warmup_steps))
+        floats = [(e, p) for e, p in zip(ema_params, params) if e.dtype.is_floating_point]
+        if floats:
+            torch._foreach_lerp_([e for e, _ in floats], [p for _, p in floats], 1.0 - d)
+        for e, p in zip(ema_params, params):
+            if not e.dtype.is_floating_point:
+                e.copy_(p)
+
+    return AveragedModel(model, multi_avg_fn=ramped, use_buffers=True)
+
+
+def _rng_state() -> dict:
+    """Every random source training draws from, in a form torch.load(weights_only=True) accepts."""
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    return {"torch": torch.get_rng_state(), "python": random.getstate(),
+            "numpy": {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+                      "has_gauss": int(has_gauss), "gauss": float(gauss)}}
+
+
+def _set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    if "python" in state:
+        py = state["python"]
+        random.setstate((py[0], tuple(py[1]), py[2]))
+    if "numpy" in state:
+        n = state["numpy"]
+        np.random.set_state(("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"]))
 
 
 def _seed_everything(seed: int) -> None:
@@ -135,9 +161,12 @@ def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def _plain(model: nn.Module) -> nn.Module:
+    return model.module if isinstance(model, AveragedModel) else model
+
+
 def checkpoint_payload(model: nn.Module, cfg: TrainConfig, spec_size: int, in_channels: int,
-                       classes: tuple[str, ...], extra: dict | None = None,
-                       target_sharpness: float | None = None) -> dict:
+                       classes: tuple[str, ...], extra: dict | None = None) -> dict:
     """The self-describing checkpoint the app's EmotionClassifier loads without guessing."""
     return {
         "format": "fer_desktop.checkpoint/1",
@@ -149,89 +178,118 @@ def checkpoint_payload(model: nn.Module, cfg: TrainConfig, spec_size: int, in_ch
         "mean": MEAN,
         "std": STD,
         "data_size": 48,  # faces are cropped at this size, as in the dataset, then resized to input_size
-        "target_sharpness": target_sharpness,  # Laplacian variance faces are blurred down to (None: off)
-        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "model": {k: v.detach().cpu() for k, v in _plain(model).state_dict().items()},
         "config": cfg.to_dict(),
         **(extra or {}),
     }
 
 
-def run(cfg: TrainConfig, emit: Emit, stop: threading.Event | None = None, resume: str | None = None) -> dict:
-    """Train (or resume) one run; emits JSON-able events; returns the final summary."""
+def _optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, nesterov=True, weight_decay=cfg.weight_decay)
+    opt = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
+    return opt(params, lr=cfg.lr, weight_decay=cfg.weight_decay, amsgrad=cfg.amsgrad)
+
+
+def _schedule(cfg: TrainConfig, optimizer, steps_per_epoch: int):
+    """(scheduler, per-step hook). Cosine is a closed-form LambdaLR (linear warm-up, then cosine) so
+    that a resumed run given more epochs follows the longer curve; SequentialLR(LinearLR,
+    CosineAnnealingLR) keeps T_max in its saved state and would follow the old one."""
+    if cfg.schedule == "cosine":
+        total = cfg.epochs * steps_per_epoch
+        warm = cfg.warmup_epochs * steps_per_epoch
+
+        def lr_lambda(step: int) -> float:
+            if step < warm:
+                return (step + 1) / warm
+            return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warm) / max(1, total - warm))))
+
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda)
+        return scheduler, scheduler.step
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, mode="min", factor=cfg.plateau_factor, patience=cfg.plateau_patience)
+    return scheduler, lambda: None  # plateau steps once per epoch, on the validation loss
+
+
+def _criterion(cfg: TrainConfig, counts: np.ndarray, device) -> tuple[nn.Module, np.ndarray | None]:
+    k = len(counts)
+    class_w, sample_w = None, None
+    if cfg.balance == "weights":
+        w = counts.sum() / (k * np.maximum(counts, 1))
+        class_w = torch.tensor(w / w.mean(), dtype=torch.float32, device=device)
+    elif cfg.balance == "sampler":
+        sample_w = 1.0 / np.maximum(counts, 1)
+    return nn.CrossEntropyLoss(weight=class_w, label_smoothing=cfg.label_smoothing), sample_w
+
+
+def load_resume_state(run_dir: str | Path) -> dict:
+    """last.pt of a run folder, loaded without running any code from it."""
+    last = Path(run_dir) / "last.pt"
+    if not last.exists():
+        raise UserError(f"Cannot resume: {last} does not exist.", "Choose a run folder that finished at least one epoch.")
+    try:
+        return torch.load(last, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise UserError(f"Cannot resume from {last}: it is not a checkpoint this program wrote ({type(exc).__name__}).",
+                        "Start a new run, or pick the folder of a run made by fer-train.") from exc
+
+
+def _pick_weights(model, ema, val_loader, device, precision: str, k: int):
+    """Validate the raw weights and, when kept, their EMA; the better one is shown and shipped."""
+    va_loss, va_acc, cm = evaluate(model, val_loader, device, precision, k)
+    chosen, source = model, "raw"
+    raw_acc = va_acc
+    if ema is not None:
+        e_loss, e_acc, e_cm = evaluate(ema.module, val_loader, device, precision, k)
+        if e_acc >= va_acc:
+            va_loss, va_acc, cm, chosen, source = e_loss, e_acc, e_cm, ema.module, "ema"
+    return chosen, source, raw_acc, va_loss, va_acc, cm
+
+
+def run(cfg: TrainConfig, emit: Emit, stop: threading.Event | None = None, resume: str | None = None,
+        overrides: dict | None = None) -> dict:
+    """Train (or resume) one run; emits JSON-able events; returns the final summary.
+
+    On resume, the saved config is used and `overrides` (the settings the user gave explicitly,
+    e.g. more epochs) are applied on top of it."""
     stop = stop or threading.Event()
     state = None
     if resume:
-        last = Path(resume) / "last.pt"
-        if not last.exists():
-            raise UserError(f"Cannot resume: {last} does not exist.", "Choose a run folder that finished at least one epoch.")
-        state = torch.load(last, map_location="cpu", weights_only=False)
-        saved = TrainConfig.from_dict(state["config"])
-        saved.epochs = max(cfg.epochs, saved.epochs) if cfg.epochs != TrainConfig.epochs else saved.epochs
-        cfg = saved
+        state = load_resume_state(resume)
+        saved = TrainConfig.from_dict(state["config"]).to_dict()
+        saved.update({k_: v for k_, v in (overrides or {}).items() if k_ not in ("out", "data") or v})
+        cfg = TrainConfig.from_dict(saved)
         cfg.out = str(Path(resume))
     cfg.validate()
     _seed_everything(cfg.seed)
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
     device = pick_device(cfg.device)
+    precision = resolve_precision(device.type, cfg.precision)
     spec = ARCHITECTURES[cfg.arch]
     size = spec.input_size
     run_dir = Path(cfg.out) if cfg.out else default_run_dir(cfg.arch)
     cfg.out = str(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    attach_run_log(run_dir)
 
     ds = load_dataset(cfg.data, limit=cfg.limit or None, seed=cfg.seed)
     if ds.skipped:
         emit({"event": "log", "level": "warning", "message": f"skipped {ds.skipped} unreadable images (e.g. {', '.join(ds.skipped_examples)})"})
     train, val, val_name = train_val_splits(ds, cfg.val_split or None, seed=cfg.seed)
-    target = sharpness_target(train.images, val.images) if cfg.match_sharpness else None
-    if target is not None:
-        # The training faces are blurrier than the validation faces: validate (and later classify in
-        # the app) on faces brought to the same sharpness, or the model meets inputs it never saw.
-        val = Split(np.stack([match_sharpness(im, target) for im in val.images]), val.labels)
-        emit({"event": "log", "level": "warning", "message": f"training images are blurrier than {val_name}: "
-              f"validation and the app blur sharper faces to the training sharpness ({target})"})
     k = len(CLASSES)
     counts = np.bincount(train.labels, minlength=k).astype(float)
-    emit({"event": "log", "level": "info", "message": f"data {ds.summary()}; validating on {val_name}; device {device}; arch {cfg.arch}"})
+    emit({"event": "log", "level": "info", "message": f"data {ds.summary()}; validating on {val_name}; device {device} ({precision}); arch {cfg.arch}"})
     atomic_write_text(run_dir / "config.json", json.dumps({"config": cfg.to_dict(), "classes": list(CLASSES),
                                                              "train_counts": counts.astype(int).tolist(),
                                                              "val_split": val_name, "val_count": len(val)}, indent=1))
 
     model = build_model(cfg.arch, num_classes=k, **cfg.arch_kwargs).to(device).to(memory_format=torch.channels_last)
-    class_w = None
-    sample_w = None
-    if cfg.balance == "weights":
-        w = counts.sum() / (k * np.maximum(counts, 1))
-        class_w = torch.tensor(w / w.mean(), dtype=torch.float32, device=device)
-    elif cfg.balance == "sampler":
-        sample_w = (1.0 / np.maximum(counts, 1))[train.labels]
-    criterion = nn.CrossEntropyLoss(weight=class_w, label_smoothing=cfg.label_smoothing)
-
-    params = [p for p in model.parameters() if p.requires_grad]
-    if cfg.optimizer == "sgd":
-        optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, nesterov=True, weight_decay=cfg.weight_decay)
-    elif cfg.optimizer == "adamw":
-        optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, amsgrad=cfg.amsgrad)
-    else:
-        optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, amsgrad=cfg.amsgrad)
-    steps_per_epoch = max(1, len(train) // cfg.batch_size)
-    total_steps = cfg.epochs * steps_per_epoch
-    warm = cfg.warmup_epochs * steps_per_epoch
-    if cfg.schedule == "cosine":
-        def lr_lambda(step: int) -> float:
-            if step < warm:
-                return (step + 1) / warm
-            return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warm) / max(1, total_steps - warm))))
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda)
-        step_fn = scheduler.step
-    else:
-        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=cfg.plateau_factor, patience=cfg.plateau_patience)
-
-        def step_fn() -> None:  # plateau steps once per epoch, on the validation loss
-            return None
-    scaler = torch.amp.GradScaler("cuda") if device.type == "cuda" and cfg.precision != "fp32" else None
-    ema = ModelEMA(model, cfg.ema) if cfg.ema > 0 else None
+    criterion, class_sample_w = _criterion(cfg, counts, device)
+    sample_w = class_sample_w[train.labels] if class_sample_w is not None else None
+    optimizer = _optimizer(cfg, model)
+    scheduler, step_fn = _schedule(cfg, optimizer, max(1, len(train) // cfg.batch_size))
+    scaler = torch.amp.GradScaler("cuda") if device.type == "cuda" and precision == "fp16" else None
+    ema = make_ema(model, cfg.ema) if cfg.ema > 0 else None
 
     history: list[dict] = []
     start_epoch, best_acc, best_epoch, stale = 1, -1.0, 0, 0
@@ -239,44 +297,40 @@ def run(cfg: TrainConfig, emit: Emit, stop: threading.Event | None = None, resum
         model.load_state_dict(state["train_model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
-        if ema is not None and "model" in state:
-            ema.module.load_state_dict(state["model"])
+        if ema is not None and state.get("ema"):
+            ema.load_state_dict(state["ema"])
+        if scaler is not None and state.get("scaler"):
+            scaler.load_state_dict(state["scaler"])
         history = state["history"]
         start_epoch = state["epoch"] + 1
         best_acc, best_epoch, stale = state["best_acc"], state["best_epoch"], state.get("stale", 0)
-        torch.set_rng_state(state["torch_rng"])
-        emit({"event": "log", "level": "info", "message": f"resumed {run_dir} after epoch {state['epoch']}"})
+        _set_rng_state(state.get("rng") or {"torch": state["torch_rng"]})
+        emit({"event": "log", "level": "info", "message": f"resumed {run_dir} after epoch {state['epoch']} (of {cfg.epochs})"})
 
-    tb = None
-    if cfg.tensorboard:
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-            tb = SummaryWriter(str(run_dir / "tensorboard"))
-        except ImportError:
-            emit({"event": "log", "level": "warning", "message": "TensorBoard is not installed (pip install tensorboard); continuing without it"})
-
+    tb = _tensorboard(cfg, run_dir, emit)
     emit({"event": "start", "run_dir": str(run_dir), "config": cfg.to_dict(), "classes": list(CLASSES),
-          "train_images": len(train), "val_images": len(val), "start_epoch": start_epoch})
+          "train_images": len(train), "val_images": len(val), "start_epoch": start_epoch, "precision": precision})
     t_run = time.perf_counter()
     val_loader = BatchLoader(val, cfg, size=size, mean=MEAN, std=STD, train=False)
     stopped = False
+    run_cfg = dataclasses.replace(cfg, precision=precision)
     for epoch in range(start_epoch, cfg.epochs + 1):
         t0 = time.perf_counter()
         loader = BatchLoader(train, cfg, size=size, mean=MEAN, std=STD, train=True, epoch=epoch, sample_weights=sample_w)
-        tr_loss, tr_acc, ips = train_one_epoch(model, loader, optimizer, step_fn, criterion, device, cfg, emit, stop, epoch, ema, scaler)
+        tr_loss, tr_acc, ips = train_one_epoch(model, loader, optimizer, step_fn, criterion, device, run_cfg, emit, stop, epoch, ema, scaler)
         if stop.is_set():
             stopped = True
             emit({"event": "log", "level": "info", "message": f"stopped during epoch {epoch}; resume continues from epoch {epoch}"})
             break
-        eval_model = ema.module if ema is not None else model
-        va_loss, va_acc, cm = evaluate(eval_model, val_loader, device, cfg.precision, k)
+        chosen, source, raw_acc, va_loss, va_acc, cm = _pick_weights(model, ema, val_loader, device, precision, k)
         if cfg.schedule == "plateau":
             scheduler.step(va_loss)
-        precision, recall = per_class(cm)
+        prec, recall = per_class(cm)
         row = {"epoch": epoch, "train_loss": round(tr_loss, 4), "train_acc": round(tr_acc, 4),
-               "val_loss": round(va_loss, 4), "val_acc": round(va_acc, 4), "lr": optimizer.param_groups[0]["lr"],
+               "val_loss": round(va_loss, 4), "val_acc": round(va_acc, 4), "raw_val_acc": round(raw_acc, 4),
+               "weights": source, "lr": optimizer.param_groups[0]["lr"],
                "seconds": round(time.perf_counter() - t0, 1), "images_per_second": round(ips, 1),
-               "confusion_matrix": cm.tolist(), "precision": precision, "recall": recall}
+               "confusion_matrix": cm.tolist(), "precision": prec, "recall": recall}
         history.append(row)
         improved = va_acc > best_acc
         if improved:
@@ -285,15 +339,16 @@ def run(cfg: TrainConfig, emit: Emit, stop: threading.Event | None = None, resum
             stale += 1
         extra = {"epoch": epoch, "val_acc": va_acc, "best_acc": best_acc, "best_epoch": best_epoch, "stale": stale,
                  "history": history, "train_model": {k_: v.detach().cpu() for k_, v in model.state_dict().items()},
-                 "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state()}
-        payload = checkpoint_payload(eval_model, cfg, size, spec.in_channels, CLASSES, extra, target)
-        save_checkpoint(run_dir / "last.pt", payload)
+                 "ema": ema.state_dict() if ema is not None else None,
+                 "scaler": scaler.state_dict() if scaler is not None else None,
+                 "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": _rng_state()}
+        save_checkpoint(run_dir / "last.pt", checkpoint_payload(chosen, cfg, size, spec.in_channels, CLASSES, extra))
         if improved:
-            best = checkpoint_payload(eval_model, cfg, size, spec.in_channels, CLASSES,
-                                      {"epoch": epoch, "val_acc": va_acc, "val_split": val_name,
-                                       "confusion_matrix": cm.tolist(), "recall": recall, "precision": precision},
-                                      target)
+            best = checkpoint_payload(chosen, cfg, size, spec.in_channels, CLASSES,
+                                      {"epoch": epoch, "val_acc": va_acc, "val_split": val_name, "weights": source,
+                                       "confusion_matrix": cm.tolist(), "recall": recall, "precision": prec})
             save_checkpoint(run_dir / "best.pt", best)
+            emit({"event": "best", "epoch": epoch, "path": str(run_dir / "best.pt")})
         write_history(run_dir, history)
         if tb is not None:
             for key in ("train_loss", "val_loss", "train_acc", "val_acc", "lr"):
@@ -311,3 +366,14 @@ def run(cfg: TrainConfig, emit: Emit, stop: threading.Event | None = None, resum
                "seconds": round(time.perf_counter() - t_run, 1)}
     emit(summary)
     return summary
+
+
+def _tensorboard(cfg: TrainConfig, run_dir: Path, emit: Emit):
+    if not cfg.tensorboard:
+        return None
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        emit({"event": "log", "level": "warning", "message": "TensorBoard is not installed (pip install tensorboard); continuing without it"})
+        return None
+    return SummaryWriter(str(run_dir / "tensorboard"))
