@@ -11,20 +11,44 @@ from .core.errors import UserError
 
 
 def _add_pipeline_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--detector", choices=("auto", "haar", "yolo"), help="face detector (default: settings, auto)")
-    p.add_argument("--detector-weights", metavar="PT", help="local YOLOv8 face weights instead of the hub download")
-    p.add_argument("--model", metavar="PT", help="emotion model checkpoint (default: the shipped model)")
+    p.add_argument(
+        "--detector",
+        choices=("auto", "haar", "yolo"),
+        help="face detector (default: settings, auto)",
+    )
+    p.add_argument(
+        "--detector-weights",
+        metavar="PT",
+        help="local YOLOv8 face weights instead of the hub download",
+    )
+    p.add_argument(
+        "--model", metavar="PT", help="emotion model checkpoint (default: the shipped model)"
+    )
     p.add_argument("--device", help="auto (CUDA > MPS > CPU), cpu, cuda, mps")
-    p.add_argument("--precision", choices=("auto", "bf16", "fp32"), help="classifier precision on CPU")
-    p.add_argument("--detect-every", type=int, help="run the detector every N frames, track in between")
+    p.add_argument(
+        "--precision", choices=("auto", "bf16", "fp32"), help="classifier precision on CPU"
+    )
+    p.add_argument(
+        "--detect-every", type=int, help="run the detector every N frames, track in between"
+    )
     p.add_argument("--yolo-imgsz", type=int, help="YOLO input size (multiple of 32; default 640)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="fer-desktop", description="Facial emotion recognition: live, photos, training.")
+    p = argparse.ArgumentParser(
+        prog="fer-desktop", description="Facial emotion recognition: live, photos, training."
+    )
     p.add_argument("--version", action="store_true", help="print the version and exit")
-    p.add_argument("--source", dest="top_source", help="start the GUI live on a camera index, video file or URL")
-    p.add_argument("--self-test", action="store_true", help="check the installation or bundle headlessly; JSON summary")
+    p.add_argument(
+        "--source",
+        dest="top_source",
+        help="start the GUI live on a camera index, video file or URL",
+    )
+    p.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check the installation or bundle headlessly; JSON summary",
+    )
     sub = p.add_subparsers(dest="command")
 
     g = sub.add_parser("gui", help="start the GUI (the default)")
@@ -32,7 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("annotate", help="annotate photos: boxes, labels, emoji")
     a.add_argument("images", nargs="+", metavar="IMAGE")
-    a.add_argument("-o", "--out", metavar="DIR", help="folder for annotated copies (default: next to each image)")
+    a.add_argument(
+        "-o",
+        "--out",
+        metavar="DIR",
+        help="folder for annotated copies (default: next to each image)",
+    )
     a.add_argument("--json", action="store_true", help="print a JSON list, one object per image")
     a.add_argument("--no-save", action="store_true", help="do not write annotated copies")
     _add_pipeline_args(a)
@@ -51,11 +80,19 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("source", help="camera index, video file or stream URL")
     b.add_argument("--frames", type=int, default=300, help="frames to capture (a file loops)")
     b.add_argument("--size", metavar="WxH", help="resize frames to this size first (e.g. 640x480)")
-    b.add_argument("--unpaced", action="store_true", help="read a file as fast as possible instead of at its fps")
+    b.add_argument(
+        "--unpaced",
+        action="store_true",
+        help="read a file as fast as possible instead of at its fps",
+    )
     b.add_argument("--json", action="store_true")
     _add_pipeline_args(b)
 
-    sub.add_parser("train", help="train a model (same as fer-train; see fer-desktop train --help)", add_help=False)
+    sub.add_parser(
+        "train",
+        help="train a model (same as fer-train; see fer-desktop train --help)",
+        add_help=False,
+    )
     return p
 
 
@@ -63,7 +100,15 @@ def _settings(args):
     from .core.settings import Settings
 
     s = Settings.load()
-    for attr in ("detector", "detector_weights", "model", "device", "precision", "detect_every", "yolo_imgsz"):
+    for attr in (
+        "detector",
+        "detector_weights",
+        "model",
+        "device",
+        "precision",
+        "detect_every",
+        "yolo_imgsz",
+    ):
         v = getattr(args, attr, None)
         if v is not None:
             setattr(s, attr, v)
@@ -83,7 +128,10 @@ def cmd_annotate(args) -> int:
 
     pipeline = build_pipeline(_settings(args))
     if not args.json:
-        print(f"detector: {pipeline.detector.name}; model: {pipeline.classifier.name}", file=sys.stderr)
+        print(
+            f"detector: {pipeline.detector.name}; model: {pipeline.classifier.name}",
+            file=sys.stderr,
+        )
     out = []
     failures = 0
     for image in args.images:
@@ -102,8 +150,13 @@ def cmd_annotate(args) -> int:
         out.append(entry)
         if not args.json:
             if entry["faces"]:
-                faces = ", ".join(f"{f['label']} {f['confidence']:.0%} {f['emoji']}" for f in entry["faces"])
-                print(f"{image}: {len(entry['faces'])} face(s): {faces}" + (f" -> {entry.get('annotated')}" if entry.get("annotated") else ""))
+                faces = ", ".join(
+                    f"{f['label']} {f['confidence']:.0%} {f['emoji']}" for f in entry["faces"]
+                )
+                print(
+                    f"{image}: {len(entry['faces'])} face(s): {faces}"
+                    + (f" -> {entry.get('annotated')}" if entry.get("annotated") else "")
+                )
             else:
                 print(f"{image}: {entry['error']}")
     if args.json:
@@ -121,9 +174,13 @@ def cmd_evaluate(args) -> int:
         print(json.dumps(r))
         return 0
     print(f"model {r['model']} on {args.data} [{r['split']}], {r['n']} faces")
-    print(f"accuracy {r['accuracy']:.4f}; {r['ms_per_face']:.3f} ms per face (live, 1 face/frame), "
-          f"{r['ms_per_face_batched']:.3f} ms per face batched")
-    print("per-class recall: " + ", ".join(f"{c} {v:.3f}" for c, v in r["per_class_recall"].items()))
+    print(
+        f"accuracy {r['accuracy']:.4f}; {r['ms_per_face']:.3f} ms per face (live, 1 face/frame), "
+        f"{r['ms_per_face_batched']:.3f} ms per face batched"
+    )
+    print(
+        "per-class recall: " + ", ".join(f"{c} {v:.3f}" for c, v in r["per_class_recall"].items())
+    )
     print("confusion matrix (rows true, columns predicted):")
     w = max(len(c) for c in r["classes"])
     print(" " * (w + 1) + " ".join(f"{c[:7]:>7}" for c in r["classes"]))
@@ -142,17 +199,27 @@ def cmd_bench(args) -> int:
             w, h = (int(v) for v in args.size.lower().split("x"))
             size = (w, h)
         except ValueError as exc:
-            raise UserError(f"--size {args.size} is not WIDTHxHEIGHT.", "Use e.g. --size 640x480.") from exc
+            raise UserError(
+                f"--size {args.size} is not WIDTHxHEIGHT.", "Use e.g. --size 640x480."
+            ) from exc
     pipeline = build_pipeline(_settings(args))
-    r = run_bench(args.source, pipeline, frames=args.frames, paced=False if args.unpaced else None, size=size)
+    r = run_bench(
+        args.source, pipeline, frames=args.frames, paced=False if args.unpaced else None, size=size
+    )
     if args.json:
         print(json.dumps(r))
         return 0
-    print(f"{r['frames']} frames {r['frame_size'][0]}x{r['frame_size'][1]} from {args.source} "
-          f"(source {r['source_fps']} fps) in {r['seconds']} s")
-    print(f"detector: {r['detector']}; model: {r['model']}; device {r['device']} ({r['precision']})")
-    print(f"inference {r['inference_fps']} fps; latency p50 {r['latency_ms']['p50']} ms, p95 {r['latency_ms']['p95']} ms; "
-          f"dropped {r['dropped']}; faces/frame {r['faces_per_frame']}")
+    print(
+        f"{r['frames']} frames {r['frame_size'][0]}x{r['frame_size'][1]} from {args.source} "
+        f"(source {r['source_fps']} fps) in {r['seconds']} s"
+    )
+    print(
+        f"detector: {r['detector']}; model: {r['model']}; device {r['device']} ({r['precision']})"
+    )
+    print(
+        f"inference {r['inference_fps']} fps; latency p50 {r['latency_ms']['p50']} ms, p95 {r['latency_ms']['p95']} ms; "
+        f"dropped {r['dropped']}; faces/frame {r['faces_per_frame']}"
+    )
     print("stage ms: " + ", ".join(f"{k} {v}" for k, v in r["stage_ms"].items()))
     print(f"peak RSS {r['peak_rss_mb']} MB (growth {r['rss_growth_pct']}%)")
     return 0

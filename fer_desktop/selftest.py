@@ -14,11 +14,19 @@ from .core.resources import resource_path, resources_dir
 
 
 def self_test() -> int:
-    report: dict = {"ok": False, "frozen": bool(getattr(sys, "frozen", False)), "resources": str(resources_dir()),
-                    "missing": [], "checks": {}}
+    report: dict = {
+        "ok": False,
+        "frozen": bool(getattr(sys, "frozen", False)),
+        "resources": str(resources_dir()),
+        "missing": [],
+        "checks": {},
+    }
     t0 = time.perf_counter()
-    needed = [resource_path("models", "fer_net.pt"), resource_path("samples", "astronaut.jpg"),
-              resource_path("detectors", "haarcascade_frontalface_alt2.xml")]
+    needed = [
+        resource_path("models", "fer_net.pt"),
+        resource_path("samples", "astronaut.jpg"),
+        resource_path("detectors", "haarcascade_frontalface_alt2.xml"),
+    ]
     needed += [resource_path("emoji", emoji_codepoints(c) + ".png") for c in (*CLASSES, UNCERTAIN)]
     report["missing"] = [str(p) for p in needed if not p.is_file()]
     try:

@@ -40,7 +40,9 @@ def test_annotate_two_people_json(tmp_path, capsys):
     src.parent.mkdir()
     shutil.copy(FACES / "two_people.jpg", src)
     before = _sha(src)
-    code, out = run_json(capsys, ["annotate", str(src), "-o", str(tmp_path / "out"), "--json", "--detector", "haar"])
+    code, out = run_json(
+        capsys, ["annotate", str(src), "-o", str(tmp_path / "out"), "--json", "--detector", "haar"]
+    )
     assert code == 0 and isinstance(out, list) and len(out) == 1
     entry = out[0]
     assert entry["image"] == str(src) and entry["error"] is None
@@ -48,7 +50,11 @@ def test_annotate_two_people_json(tmp_path, capsys):
     for face in entry["faces"]:
         assert len(face["box"]) == 4
         assert set(face["probabilities"]) == set(CLASSES)
-        assert face["label"] in (*CLASSES, "uncertain") and 0 <= face["confidence"] <= 1 and face["emoji"]
+        assert (
+            face["label"] in (*CLASSES, "uncertain")
+            and 0 <= face["confidence"] <= 1
+            and face["emoji"]
+        )
     annotated = Path(entry["annotated"])
     assert annotated.parent == tmp_path / "out" and annotated.is_file()
     img, orig = cv2.imread(str(annotated)), cv2.imread(str(src))
@@ -66,8 +72,19 @@ def test_annotate_bad_files_do_not_stop_the_others(tmp_path, capsys):
     text = tmp_path / "notes.jpg"
     text.write_text("this is not an image")
     missing = tmp_path / "missing.png"
-    code, out = run_json(capsys, ["annotate", str(trunc), str(text), str(missing), str(FACES / "obama.jpg"),
-                                  "-o", str(tmp_path / "o"), "--json"])
+    code, out = run_json(
+        capsys,
+        [
+            "annotate",
+            str(trunc),
+            str(text),
+            str(missing),
+            str(FACES / "obama.jpg"),
+            "-o",
+            str(tmp_path / "o"),
+            "--json",
+        ],
+    )
     assert code == 0
     errors = {Path(e["image"]).name: e["error"] for e in out}
     assert errors["truncated.jpg"] and errors["notes.jpg"] and errors["missing.png"]
@@ -86,7 +103,14 @@ def test_annotate_only_bad_files_exits_non_zero(tmp_path, capsys):
 def test_evaluate_json(capsys):
     code, r = run_json(capsys, ["evaluate", str(FER_ZIP), "--limit", "300", "--json"])
     assert code == 0
-    assert {"n", "accuracy", "per_class_recall", "confusion_matrix", "classes", "ms_per_face"} <= set(r)
+    assert {
+        "n",
+        "accuracy",
+        "per_class_recall",
+        "confusion_matrix",
+        "classes",
+        "ms_per_face",
+    } <= set(r)
     assert r["n"] == 300 and r["split"] == "test" and r["classes"] == list(CLASSES)
     cm = r["confusion_matrix"]
     assert len(cm) == 7 and sum(map(sum, cm)) == 300
@@ -103,10 +127,20 @@ def test_evaluate_not_a_dataset(tmp_path, capsys):
 
 @needs_video
 def test_bench_json_on_the_video(capsys):
-    code, r = run_json(capsys, ["bench", str(VIDEO), "--frames", "40", "--json", "--detector", "haar"])
+    code, r = run_json(
+        capsys, ["bench", str(VIDEO), "--frames", "40", "--json", "--detector", "haar"]
+    )
     assert code == 0
-    assert {"frames", "source_fps", "inference_fps", "stage_ms", "latency_ms", "dropped", "faces_per_frame",
-            "peak_rss_mb"} <= set(r)
+    assert {
+        "frames",
+        "source_fps",
+        "inference_fps",
+        "stage_ms",
+        "latency_ms",
+        "dropped",
+        "faces_per_frame",
+        "peak_rss_mb",
+    } <= set(r)
     assert r["frames"] == 40 and r["inference_fps"] > 0 and r["faces_per_frame"] > 0.5
     assert {"decode", "detect", "preprocess", "classify", "overlay"} <= set(r["stage_ms"])
     assert 0 < r["latency_ms"]["p50"] <= r["latency_ms"]["p95"]
@@ -127,15 +161,30 @@ def test_bench_not_a_video(tmp_path, capsys):
 
 
 def test_console_scripts_and_train_dispatch():
-    r = subprocess.run([sys.executable, "-m", "fer_desktop", "train", "--help"], capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "fer_desktop", "train", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0 and "fer-train" in r.stdout and "--resume" in r.stdout
-    r = subprocess.run([sys.executable, "-m", "fer_desktop", "--version"], capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "fer_desktop", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0 and r.stdout.strip()
 
 
 def test_self_test_passes():
-    r = subprocess.run([sys.executable, "-m", "fer_desktop", "--self-test"], capture_output=True, text=True, timeout=300,
-                       env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    r = subprocess.run(
+        [sys.executable, "-m", "fer_desktop", "--self-test"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
     report = json.loads(r.stdout)
     assert r.returncode == 0, report
     assert report["ok"] and report["checks"]["sample_faces"] and not report["missing"]

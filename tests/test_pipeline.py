@@ -25,7 +25,9 @@ def pipeline() -> Pipeline:
 
 
 @needs_faces
-@pytest.mark.parametrize("name,count", [("obama.jpg", 1), ("two_people.jpg", 2), ("obama-240p.jpg", 1)])
+@pytest.mark.parametrize(
+    "name,count", [("obama.jpg", 1), ("two_people.jpg", 2), ("obama-240p.jpg", 1)]
+)
 def test_one_result_per_face(pipeline, name, count):
     frame = cv2.imread(str(FACES / name))
     r = pipeline.process(frame, track=False)
@@ -45,7 +47,9 @@ def test_one_result_per_face(pipeline, name, count):
 def test_faces_of_a_frame_are_classified_in_one_batch(pipeline, monkeypatch):
     calls = []
     real = pipeline.classifier.predict_crops
-    monkeypatch.setattr(pipeline.classifier, "predict_crops", lambda crops: calls.append(len(crops)) or real(crops))
+    monkeypatch.setattr(
+        pipeline.classifier, "predict_crops", lambda crops: calls.append(len(crops)) or real(crops)
+    )
     pipeline.process(cv2.imread(str(FACES / "two_people.jpg")), track=False)
     assert calls == [2]
 

@@ -14,8 +14,14 @@ from .sources import FrameSource, parse_source
 from .types import FrameResult
 
 
-def run_bench(source: str, pipeline, *, frames: int = 300, paced: bool | None = None,
-              size: tuple[int, int] | None = None) -> dict:
+def run_bench(
+    source: str,
+    pipeline,
+    *,
+    frames: int = 300,
+    paced: bool | None = None,
+    size: tuple[int, int] | None = None,
+) -> dict:
     """Play `source` (looping a file) through the live engine for `frames` captured frames.
 
     Files are paced at their own frame rate, like a camera, unless paced=False (as fast as possible).
@@ -41,8 +47,16 @@ def run_bench(source: str, pipeline, *, frames: int = 300, paced: bool | None = 
         with lock:
             overlay_ms.append((time.perf_counter() - t0) * 1000)
 
-    engine = LiveEngine(src, pipeline, on_result=on_result, on_ended=done.set, on_error=lambda e: done.set(),
-                        loop=True, paced=paced, max_frames=frames)
+    engine = LiveEngine(
+        src,
+        pipeline,
+        on_result=on_result,
+        on_ended=done.set,
+        on_error=lambda e: done.set(),
+        loop=True,
+        paced=paced,
+        max_frames=frames,
+    )
     engine.stats.window = frames  # keep every frame for the final figures
     for name in ("capture_times", "infer_times", "latencies", "faces"):
         getattr(engine.stats, name).__init__(maxlen=frames)

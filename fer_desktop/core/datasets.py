@@ -26,9 +26,13 @@ log = logging.getLogger(__name__)
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".tif", ".tiff", ".webp"}
 _SPLIT_NAMES = {
-    "train": "train", "training": "train",
-    "test": "test", "publictest": "test",
-    "val": "val", "valid": "val", "validation": "val",
+    "train": "train",
+    "training": "train",
+    "test": "test",
+    "publictest": "test",
+    "val": "val",
+    "valid": "val",
+    "validation": "val",
     "privatetest": "private_test",
 }
 # Preferred order when a validation split must be picked automatically.
@@ -117,7 +121,10 @@ def _read_fer_csv(data: bytes, source: str, limit: int | None, seed: int) -> Dat
     rows = csv.DictReader(io.StringIO(data.decode("utf-8", errors="replace")))
     need = {"emotion", "pixels"}
     if not rows.fieldnames or not need <= {f.strip() for f in rows.fieldnames}:
-        raise UserError(f"{source} is a CSV without the columns emotion,pixels[,Usage].", f"Expected {EXPECTED}.")
+        raise UserError(
+            f"{source} is a CSV without the columns emotion,pixels[,Usage].",
+            f"Expected {EXPECTED}.",
+        )
     per_split: dict[str, tuple[list, list]] = {}
     skipped = 0
     for row in rows:
@@ -136,7 +143,9 @@ def _read_fer_csv(data: bytes, source: str, limit: int | None, seed: int) -> Dat
             img = cv2.resize(img, (48, 48), interpolation=cv2.INTER_AREA)
         imgs.append(img)
         labels.append(CLASSES.index(name))
-    splits = {k: Split(np.stack(v[0]), np.array(v[1], np.int64)) for k, v in per_split.items() if v[0]}
+    splits = {
+        k: Split(np.stack(v[0]), np.array(v[1], np.int64)) for k, v in per_split.items() if v[0]
+    }
     if not splits:
         raise UserError(f"{source} has no readable rows.", f"Expected {EXPECTED}.")
     return _limit(Dataset(source, splits, skipped=skipped), limit, seed)
@@ -164,7 +173,9 @@ def load_dataset(
     """
     path = Path(path).expanduser()
     if not path.exists():
-        raise UserError(f"Dataset not found: {path}", f"Choose a dataset folder or zip; expected {EXPECTED}.")
+        raise UserError(
+            f"Dataset not found: {path}", f"Choose a dataset folder or zip; expected {EXPECTED}."
+        )
     if path.suffix.lower() == ".csv":
         return _read_fer_csv(path.read_bytes(), str(path), limit, seed)
     tree = _Tree(path)
@@ -173,7 +184,9 @@ def load_dataset(
     groups: dict[tuple[str, str], list[str]] = {}
     for name in tree.files:
         p = PurePosixPath(name)
-        if p.suffix.lower() not in IMAGE_EXTS or any(part.startswith(("__MACOSX", ".")) for part in p.parts):
+        if p.suffix.lower() not in IMAGE_EXTS or any(
+            part.startswith(("__MACOSX", ".")) for part in p.parts
+        ):
             continue
         cls = normalise_class_name(p.parent.name) if len(p.parts) >= 2 else None
         if cls is None:
@@ -186,7 +199,9 @@ def load_dataset(
         csv_name = _find_csv(tree)
         if csv_name:
             return _read_fer_csv(tree.read(csv_name), f"{path}/{csv_name}", limit, seed)
-        raise UserError(f"{path} does not look like a face-expression dataset.", f"Expected {EXPECTED}.")
+        raise UserError(
+            f"{path} does not look like a face-expression dataset.", f"Expected {EXPECTED}."
+        )
 
     rng = np.random.default_rng(seed)
     splits: dict[str, Split] = {}
@@ -228,7 +243,9 @@ def train_val_splits(
         )
     train_name = "train" if "train" in ds.splits else ("all" if "all" in ds.splits else None)
     if train_name is None:
-        raise UserError(f"The dataset has no training split ({', '.join(ds.splits)}).", f"Expected {EXPECTED}.")
+        raise UserError(
+            f"The dataset has no training split ({', '.join(ds.splits)}).", f"Expected {EXPECTED}."
+        )
     train = ds.splits[train_name]
     if val_split is None:
         val_split = next((n for n in VALIDATION_PREFERENCE if n in ds.splits), None)
@@ -238,12 +255,18 @@ def train_val_splits(
     idx = rng.permutation(len(train))
     n_val = max(1, int(len(train) * holdout))
     v, t = np.sort(idx[:n_val]), np.sort(idx[n_val:])
-    return Split(train.images[t], train.labels[t]), Split(train.images[v], train.labels[v]), f"{train_name} (held out {holdout:.0%})"
+    return (
+        Split(train.images[t], train.labels[t]),
+        Split(train.images[v], train.labels[v]),
+        f"{train_name} (held out {holdout:.0%})",
+    )
 
 
 def sharpness(images: np.ndarray) -> float:
     """Median Laplacian variance of grayscale images: how much fine detail they keep."""
-    return float(np.median([cv2.Laplacian(im.astype(np.float32), cv2.CV_32F).var() for im in images]))
+    return float(
+        np.median([cv2.Laplacian(im.astype(np.float32), cv2.CV_32F).var() for im in images])
+    )
 
 
 def match_sharpness(image: np.ndarray, target: float, iterations: int = 5) -> np.ndarray:
@@ -260,7 +283,10 @@ def match_sharpness(image: np.ndarray, target: float, iterations: int = 5) -> np
     lo, hi = 0.0, 6.0
     for _ in range(iterations):  # sharpness falls monotonically with sigma: bisect
         mid = (lo + hi) / 2
-        if cv2.Laplacian(cv2.GaussianBlur(image, (0, 0), mid).astype(np.float32), cv2.CV_32F).var() > target:
+        if (
+            cv2.Laplacian(cv2.GaussianBlur(image, (0, 0), mid).astype(np.float32), cv2.CV_32F).var()
+            > target
+        ):
             lo = mid
         else:
             hi = mid

@@ -64,9 +64,15 @@ def pick_device(name: str = "auto"):
             return torch.device("mps")
         return torch.device("cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError("CUDA was requested but no CUDA GPU is available.", "Use --device auto or cpu.")
-    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise UserError("Apple MPS was requested but is not available.", "Use --device auto or cpu.")
+        raise UserError(
+            "CUDA was requested but no CUDA GPU is available.", "Use --device auto or cpu."
+        )
+    if name == "mps" and not (
+        getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
+    ):
+        raise UserError(
+            "Apple MPS was requested but is not available.", "Use --device auto or cpu."
+        )
     try:
         return torch.device(name)
     except RuntimeError as exc:

@@ -20,13 +20,25 @@ EMOJI_NAMES: dict[str, str] = {
 UNCERTAIN = "uncertain"
 
 _ALIASES = {
-    "anger": "angry", "angry": "angry", "mad": "angry",
-    "disgust": "disgust", "disgusted": "disgust", "contempt": "disgust",
-    "fear": "fear", "fearful": "fear", "afraid": "fear", "scared": "fear",
-    "happy": "happy", "happiness": "happy", "joy": "happy",
-    "neutral": "neutral", "calm": "neutral",
-    "sad": "sad", "sadness": "sad",
-    "surprise": "surprise", "surprised": "surprise",
+    "anger": "angry",
+    "angry": "angry",
+    "mad": "angry",
+    "disgust": "disgust",
+    "disgusted": "disgust",
+    "contempt": "disgust",
+    "fear": "fear",
+    "fearful": "fear",
+    "afraid": "fear",
+    "scared": "fear",
+    "happy": "happy",
+    "happiness": "happy",
+    "joy": "happy",
+    "neutral": "neutral",
+    "calm": "neutral",
+    "sad": "sad",
+    "sadness": "sad",
+    "surprise": "surprise",
+    "surprised": "surprise",
 }
 
 

@@ -12,17 +12,27 @@ from .emotions import CLASSES
 from .errors import UserError
 
 
-def evaluate_classifier(clf: EmotionClassifier, data: str, split: str | None = None,
-                        batch: int = 256, limit: int | None = None) -> dict:
+def evaluate_classifier(
+    clf: EmotionClassifier,
+    data: str,
+    split: str | None = None,
+    batch: int = 256,
+    limit: int | None = None,
+) -> dict:
     """Accuracy, per-class recall, confusion matrix (rows true) and ms per face (live-frame style)."""
     ds = load_dataset(data, size=clf.data_size, limit=limit)
     name = split or ds.default_eval_split()
     if name not in ds.splits:
-        raise UserError(f"The dataset has no split '{name}'.", f"Splits found: {', '.join(ds.splits)}.")
+        raise UserError(
+            f"The dataset has no split '{name}'.", f"Splits found: {', '.join(ds.splits)}."
+        )
     s = ds.splits[name]
     order = [clf.classes.index(c) if c in clf.classes else -1 for c in CLASSES]
     if min(order) < 0:
-        raise UserError(f"The model's classes {clf.classes} do not cover {CLASSES}.", "Choose a 7-class emotion model.")
+        raise UserError(
+            f"The model's classes {clf.classes} do not cover {CLASSES}.",
+            "Choose a 7-class emotion model.",
+        )
     clf.predict_crops(s.images[:8])  # warm-up: first call pays one-off allocation costs
     preds = []
     t0 = time.perf_counter()
@@ -51,7 +61,9 @@ def evaluate_classifier(clf: EmotionClassifier, data: str, split: str | None = N
     }
 
 
-def frame_latency_ms(clf: EmotionClassifier, images: np.ndarray, faces: int = 1, runs: int = 200) -> float:
+def frame_latency_ms(
+    clf: EmotionClassifier, images: np.ndarray, faces: int = 1, runs: int = 200
+) -> float:
     """Median ms per face when a live frame's faces (`faces` at a time) are classified, preprocessing included."""
     import cv2
 

@@ -71,7 +71,11 @@ class LiveStats:
 
     @staticmethod
     def _rate(times) -> float:
-        return (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
+        return (
+            (len(times) - 1) / (times[-1] - times[0])
+            if len(times) > 1 and times[-1] > times[0]
+            else 0.0
+        )
 
     def add_stage(self, name: str, ms: float) -> None:
         q = self.stage_ms.setdefault(name, collections.deque(maxlen=self.window))
@@ -86,7 +90,10 @@ class LiveStats:
             "source_fps": round(self.source_fps, 2),
             "capture_fps": round(self._rate(self.capture_times), 2),
             "inference_fps": round(self._rate(self.infer_times), 2),
-            "latency_ms": {"p50": round(float(np.percentile(lat, 50)), 2), "p95": round(float(np.percentile(lat, 95)), 2)},
+            "latency_ms": {
+                "p50": round(float(np.percentile(lat, 50)), 2),
+                "p95": round(float(np.percentile(lat, 95)), 2),
+            },
             "stage_ms": {k: round(float(np.mean(v)), 2) for k, v in self.stage_ms.items() if v},
             "faces_per_frame": round(float(np.mean(self.faces)), 2) if self.faces else 0.0,
         }
@@ -127,8 +134,12 @@ class LiveEngine:
 
     def start(self) -> None:
         self._threads = [
-            threading.Thread(target=self._guard(self._capture_loop), name="fer-capture", daemon=True),
-            threading.Thread(target=self._guard(self._inference_loop), name="fer-inference", daemon=True),
+            threading.Thread(
+                target=self._guard(self._capture_loop), name="fer-capture", daemon=True
+            ),
+            threading.Thread(
+                target=self._guard(self._inference_loop), name="fer-inference", daemon=True
+            ),
         ]
         for t in self._threads:
             t.start()
@@ -163,7 +174,12 @@ class LiveEngine:
                 self._stop.set()
                 self.mailbox.close()
             except Exception as exc:  # never die silently
-                self.on_error(UserError(f"Live processing failed: {type(exc).__name__}: {exc}", "Stop and start again; if it repeats, report it with the log."))
+                self.on_error(
+                    UserError(
+                        f"Live processing failed: {type(exc).__name__}: {exc}",
+                        "Stop and start again; if it repeats, report it with the log.",
+                    )
+                )
                 self._stop.set()
                 self.mailbox.close()
 
@@ -189,8 +205,10 @@ class LiveEngine:
                 failures += 1
                 if failures >= 10:
                     kind = "Camera" if self.source.spec.kind == "camera" else "Stream"
-                    raise UserError(f"{kind} {self.source.spec.value} stopped delivering frames.",
-                                    "It may have been unplugged or the stream ended; reconnect it and press Start.")
+                    raise UserError(
+                        f"{kind} {self.source.spec.value} stopped delivering frames.",
+                        "It may have been unplugged or the stream ended; reconnect it and press Start.",
+                    )
                 time.sleep(0.05)
                 continue
             failures = 0

@@ -19,8 +19,15 @@ class Pipeline:
     `detect_every` > 1 reuses the tracked boxes between detections (faster on slow CPUs).
     """
 
-    def __init__(self, detector: FaceDetector, classifier: EmotionClassifier, *, smoothing: float = 0.6,
-                 threshold: float = 0.4, detect_every: int = 1) -> None:
+    def __init__(
+        self,
+        detector: FaceDetector,
+        classifier: EmotionClassifier,
+        *,
+        smoothing: float = 0.6,
+        threshold: float = 0.4,
+        detect_every: int = 1,
+    ) -> None:
         self.detector = detector
         self.classifier = classifier
         self.threshold = threshold
@@ -50,11 +57,20 @@ class Pipeline:
         return FaceResult(
             box=tuple(int(v) for v in box),
             probabilities={c: float(p) for c, p in zip(classes, probs)},
-            label=label, confidence=conf, emoji=emoji_for(label), track_id=track_id, detector_score=score,
+            label=label,
+            confidence=conf,
+            emoji=emoji_for(label),
+            track_id=track_id,
+            detector_score=score,
         )
 
-    def process(self, frame: np.ndarray, frame_index: int = 0, captured_at: float | None = None,
-                track: bool = True) -> FrameResult:
+    def process(
+        self,
+        frame: np.ndarray,
+        frame_index: int = 0,
+        captured_at: float | None = None,
+        track: bool = True,
+    ) -> FrameResult:
         """Run every stage on one BGR frame. `track=False` treats it as an unrelated photo."""
         t0 = time.perf_counter()
         captured_at = t0 if captured_at is None else captured_at
@@ -76,17 +92,28 @@ class Pipeline:
         self._last_boxes = [f.box for f in faces] if track else []
         t3 = time.perf_counter()
         stage = {"detect": (t1 - t0) * 1000, **ms, "track": (t3 - t2) * 1000}
-        return FrameResult(frame_index, faces, stage, captured_at=captured_at, finished_at=t3, frame=frame)
+        return FrameResult(
+            frame_index, faces, stage, captured_at=captured_at, finished_at=t3, frame=frame
+        )
 
 
-def build_pipeline(settings=None, *, detector: FaceDetector | None = None,
-                   classifier: EmotionClassifier | None = None) -> Pipeline:
+def build_pipeline(
+    settings=None,
+    *,
+    detector: FaceDetector | None = None,
+    classifier: EmotionClassifier | None = None,
+) -> Pipeline:
     """A pipeline from the user's settings (detector, model, device, smoothing, threshold)."""
     from .detectors import make_detector
     from .settings import Settings
 
     s = settings or Settings()
-    det = detector or make_detector(s.detector, weights=s.detector_weights or None, device=s.device, imgsz=s.yolo_imgsz)
-    clf = classifier or EmotionClassifier(s.model or None, device=s.device, precision=s.precision, tta=s.tta,
-                                          margin=s.crop_margin)
-    return Pipeline(det, clf, smoothing=s.smoothing, threshold=s.threshold, detect_every=s.detect_every)
+    det = detector or make_detector(
+        s.detector, weights=s.detector_weights or None, device=s.device, imgsz=s.yolo_imgsz
+    )
+    clf = classifier or EmotionClassifier(
+        s.model or None, device=s.device, precision=s.precision, tta=s.tta, margin=s.crop_margin
+    )
+    return Pipeline(
+        det, clf, smoothing=s.smoothing, threshold=s.threshold, detect_every=s.detect_every
+    )

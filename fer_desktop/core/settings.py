@@ -20,7 +20,9 @@ class Settings:
     device: str = "auto"  # auto | cpu | cuda | mps
     precision: str = "auto"  # auto | bf16 | fp32
     tta: bool = False
-    crop_margin: float = 0.05  # FER2013 crops ~ the Haar box (measured: median box = 0.95-1.0 of the crop)
+    crop_margin: float = (
+        0.05  # FER2013 crops ~ the Haar box (measured: median box = 0.95-1.0 of the crop)
+    )
     smoothing: float = 0.6  # 0 = off
     threshold: float = 0.4  # below: "uncertain"
     detect_every: int = 1
@@ -42,7 +44,9 @@ class Settings:
         if not 0 <= self.crop_margin <= 1:
             problems.append("crop_margin must be in [0, 1]")
         if problems:
-            raise UserError("Invalid settings: " + "; ".join(problems) + ".", "Fix or delete the settings file.")
+            raise UserError(
+                "Invalid settings: " + "; ".join(problems) + ".", "Fix or delete the settings file."
+            )
         return self
 
     @classmethod
@@ -50,7 +54,9 @@ class Settings:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
-            raise UserError(f"Unknown setting(s): {', '.join(unknown)}.", f"Known: {', '.join(sorted(known))}.")
+            raise UserError(
+                f"Unknown setting(s): {', '.join(unknown)}.", f"Known: {', '.join(sorted(known))}."
+            )
         return cls(**d).validate()
 
     @staticmethod
@@ -65,7 +71,9 @@ class Settings:
         try:
             return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
         except ValueError as exc:
-            raise UserError(f"The settings file {path} is not valid JSON ({exc}).", "Fix or delete it.") from exc
+            raise UserError(
+                f"The settings file {path} is not valid JSON ({exc}).", "Fix or delete it."
+            ) from exc
 
     def save(self, path: Path | None = None) -> None:
         atomic_write_text(path or self.path(), json.dumps(asdict(self), indent=1))

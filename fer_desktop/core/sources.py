@@ -22,7 +22,11 @@ class SourceSpec:
 
     @property
     def label(self) -> str:
-        return {"camera": f"camera {self.value}", "file": Path(str(self.value)).name, "url": str(self.value)}[self.kind]
+        return {
+            "camera": f"camera {self.value}",
+            "file": Path(str(self.value)).name,
+            "url": str(self.value),
+        }[self.kind]
 
 
 def parse_source(text: str | int) -> SourceSpec:
@@ -38,7 +42,11 @@ def parse_source(text: str | int) -> SourceSpec:
 def list_cameras(max_index: int = 6) -> list[int]:
     """Indices of the cameras present (Linux: /dev/video* that open; elsewhere: probe 0..max_index)."""
     if sys.platform.startswith("linux"):
-        candidates = sorted(int(p[len("/dev/video"):]) for p in glob.glob("/dev/video*") if p[len("/dev/video"):].isdigit())
+        candidates = sorted(
+            int(p[len("/dev/video") :])
+            for p in glob.glob("/dev/video*")
+            if p[len("/dev/video") :].isdigit()
+        )
     else:
         candidates = list(range(max_index))
     found = []
@@ -57,16 +65,24 @@ class FrameSource:
 
     def __init__(self, spec: SourceSpec, resize_to: tuple[int, int] | None = None) -> None:
         self.spec = spec
-        self.resize_to = resize_to  # (width, height) every frame is scaled to, e.g. a 640x480 stream
+        self.resize_to = (
+            resize_to  # (width, height) every frame is scaled to, e.g. a 640x480 stream
+        )
         if spec.kind == "file":
             path = Path(str(spec.value)).expanduser()
             if not path.is_file():
-                raise UserError(f"Video file not found: {path}", "Choose an existing video file (mp4, avi, mov, mkv, webm).")
+                raise UserError(
+                    f"Video file not found: {path}",
+                    "Choose an existing video file (mp4, avi, mov, mkv, webm).",
+                )
             self.cap = cv2.VideoCapture(str(path))
         elif spec.kind == "url":
             # Bounded waits, so an unreachable host fails in seconds instead of hanging.
-            self.cap = cv2.VideoCapture(str(spec.value), cv2.CAP_ANY,
-                                        [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 8000, cv2.CAP_PROP_READ_TIMEOUT_MSEC, 8000])
+            self.cap = cv2.VideoCapture(
+                str(spec.value),
+                cv2.CAP_ANY,
+                [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 8000, cv2.CAP_PROP_READ_TIMEOUT_MSEC, 8000],
+            )
         else:
             self.cap = cv2.VideoCapture(int(spec.value))
         if not self.cap.isOpened():
@@ -82,17 +98,32 @@ class FrameSource:
         fps = self.cap.get(cv2.CAP_PROP_FPS)
         self.fps = float(fps) if fps and 1 <= fps <= 240 else 30.0
         self.size = (frame.shape[1], frame.shape[0])
-        self.frame_count = int(self.cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) if spec.kind == "file" else 0
+        self.frame_count = (
+            int(self.cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) if spec.kind == "file" else 0
+        )
 
     def _open_error(self, read: bool = False) -> tuple[str, str]:
         v = self.spec.value
         if self.spec.kind == "camera":
             cams = list_cameras()
-            hint = f"Cameras found: {', '.join(map(str, cams))}." if cams else "No camera was found: plug one in, or open a video file instead."
-            return (f"Camera {v} could not be opened{' (no frames)' if read else ''}.", hint + " Close other apps that use the camera.")
+            hint = (
+                f"Cameras found: {', '.join(map(str, cams))}."
+                if cams
+                else "No camera was found: plug one in, or open a video file instead."
+            )
+            return (
+                f"Camera {v} could not be opened{' (no frames)' if read else ''}.",
+                hint + " Close other apps that use the camera.",
+            )
         if self.spec.kind == "url":
-            return (f"The stream {v} could not be opened.", "Check the address and your network, or that the stream is running.")
-        return (f"{Path(str(v)).name} is not a readable video.", "It may be damaged or in a format OpenCV cannot decode; try an mp4 (H.264) file.")
+            return (
+                f"The stream {v} could not be opened.",
+                "Check the address and your network, or that the stream is running.",
+            )
+        return (
+            f"{Path(str(v)).name} is not a readable video.",
+            "It may be damaged or in a format OpenCV cannot decode; try an mp4 (H.264) file.",
+        )
 
     @property
     def paced(self) -> bool:

@@ -147,7 +147,9 @@ class _Mixed5b(nn.Module):
         self.b0 = _conv_bn(192, 96, 1)
         self.b1 = nn.Sequential(_conv_bn(192, 48, 1), _conv_bn(48, 64, 5))
         self.b2 = nn.Sequential(_conv_bn(192, 64, 1), _conv_bn(64, 96, 3), _conv_bn(96, 96, 3))
-        self.b3 = nn.Sequential(nn.AvgPool2d(3, 1, 1, count_include_pad=False), _conv_bn(192, 64, 1))
+        self.b3 = nn.Sequential(
+            nn.AvgPool2d(3, 1, 1, count_include_pad=False), _conv_bn(192, 64, 1)
+        )
 
     def forward(self, x):
         return torch.cat([self.b0(x), self.b1(x), self.b2(x), self.b3(x)], 1)
@@ -172,7 +174,9 @@ class _Mixed6a(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.b0 = _conv_bn(320, 384, 3, 2, 0)
-        self.b1 = nn.Sequential(_conv_bn(320, 256, 1), _conv_bn(256, 256, 3), _conv_bn(256, 384, 3, 2, 0))
+        self.b1 = nn.Sequential(
+            _conv_bn(320, 256, 1), _conv_bn(256, 256, 3), _conv_bn(256, 384, 3, 2, 0)
+        )
         self.b2 = nn.MaxPool2d(3, 2)
 
     def forward(self, x):
@@ -186,8 +190,16 @@ class _Block17(nn.Module):
         self.b0 = _conv_bn(1088, 192, 1)
         self.b1 = nn.Sequential(
             _conv_bn(1088, 128, 1),
-            nn.Sequential(nn.Conv2d(128, 160, (1, 7), padding=(0, 3), bias=False), nn.BatchNorm2d(160), nn.ReLU(True)),
-            nn.Sequential(nn.Conv2d(160, 192, (7, 1), padding=(3, 0), bias=False), nn.BatchNorm2d(192), nn.ReLU(True)),
+            nn.Sequential(
+                nn.Conv2d(128, 160, (1, 7), padding=(0, 3), bias=False),
+                nn.BatchNorm2d(160),
+                nn.ReLU(True),
+            ),
+            nn.Sequential(
+                nn.Conv2d(160, 192, (7, 1), padding=(3, 0), bias=False),
+                nn.BatchNorm2d(192),
+                nn.ReLU(True),
+            ),
         )
         self.conv = nn.Conv2d(384, 1088, 1)
         self.act = nn.ReLU(inplace=True)
@@ -201,7 +213,9 @@ class _Mixed7a(nn.Module):
         super().__init__()
         self.b0 = nn.Sequential(_conv_bn(1088, 256, 1), _conv_bn(256, 384, 3, 2, 0))
         self.b1 = nn.Sequential(_conv_bn(1088, 256, 1), _conv_bn(256, 288, 3, 2, 0))
-        self.b2 = nn.Sequential(_conv_bn(1088, 256, 1), _conv_bn(256, 288, 3), _conv_bn(288, 320, 3, 2, 0))
+        self.b2 = nn.Sequential(
+            _conv_bn(1088, 256, 1), _conv_bn(256, 288, 3), _conv_bn(288, 320, 3, 2, 0)
+        )
         self.b3 = nn.MaxPool2d(3, 2)
 
     def forward(self, x):
@@ -215,8 +229,16 @@ class _Block8(nn.Module):
         self.b0 = _conv_bn(2080, 192, 1)
         self.b1 = nn.Sequential(
             _conv_bn(2080, 192, 1),
-            nn.Sequential(nn.Conv2d(192, 224, (1, 3), padding=(0, 1), bias=False), nn.BatchNorm2d(224), nn.ReLU(True)),
-            nn.Sequential(nn.Conv2d(224, 256, (3, 1), padding=(1, 0), bias=False), nn.BatchNorm2d(256), nn.ReLU(True)),
+            nn.Sequential(
+                nn.Conv2d(192, 224, (1, 3), padding=(0, 1), bias=False),
+                nn.BatchNorm2d(224),
+                nn.ReLU(True),
+            ),
+            nn.Sequential(
+                nn.Conv2d(224, 256, (3, 1), padding=(1, 0), bias=False),
+                nn.BatchNorm2d(256),
+                nn.ReLU(True),
+            ),
         )
         self.conv = nn.Conv2d(448, 2080, 1)
         self.act = nn.ReLU(inplace=True) if activation else nn.Identity()
@@ -231,17 +253,28 @@ class InceptionResNetV2(nn.Module):
     def __init__(self, num_classes: int = 7, in_channels: int = 1, dropout: float = 0.2) -> None:
         super().__init__()
         self.stem = nn.Sequential(
-            _conv_bn(in_channels, 32, 3, 2, 0), _conv_bn(32, 32, 3, 1, 0), _conv_bn(32, 64, 3),
-            nn.MaxPool2d(3, 2), _conv_bn(64, 80, 1), _conv_bn(80, 192, 3, 1, 0), nn.MaxPool2d(3, 2),
+            _conv_bn(in_channels, 32, 3, 2, 0),
+            _conv_bn(32, 32, 3, 1, 0),
+            _conv_bn(32, 64, 3),
+            nn.MaxPool2d(3, 2),
+            _conv_bn(64, 80, 1),
+            _conv_bn(80, 192, 3, 1, 0),
+            nn.MaxPool2d(3, 2),
             _Mixed5b(),
         )
         self.blocks = nn.Sequential(
-            *[_Block35(0.17) for _ in range(10)], _Mixed6a(),
-            *[_Block17(0.10) for _ in range(20)], _Mixed7a(),
-            *[_Block8(0.20) for _ in range(9)], _Block8(1.0, activation=False),
+            *[_Block35(0.17) for _ in range(10)],
+            _Mixed6a(),
+            *[_Block17(0.10) for _ in range(20)],
+            _Mixed7a(),
+            *[_Block8(0.20) for _ in range(9)],
+            _Block8(1.0, activation=False),
         )
         self.head = nn.Sequential(
-            _conv_bn(2080, 1536, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout),
+            _conv_bn(2080, 1536, 1),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Dropout(dropout),
             nn.Linear(1536, num_classes),
         )
 

@@ -22,11 +22,18 @@ def build_parser() -> argparse.ArgumentParser:
         "(events: start, progress, epoch, log, finished, stopped, error); a progress bar goes to stderr.",
     )
     p.add_argument("--config", help="JSON or TOML file with settings (flags override it)")
-    p.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped or crashed run from its last epoch")
+    p.add_argument(
+        "--resume", metavar="RUN_DIR", help="continue a stopped or crashed run from its last epoch"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     for f in fields(TrainConfig):
         if f.name == "arch_kwargs":
-            p.add_argument("--arch-kwargs", type=json.loads, default=None, help="JSON dict of architecture options")
+            p.add_argument(
+                "--arch-kwargs",
+                type=json.loads,
+                default=None,
+                help="JSON dict of architecture options",
+            )
             continue
         default = f.default if f.default is not MISSING else None
         flag = "--" + f.name.replace("_", "-")
@@ -86,7 +93,9 @@ def main(argv: list[str] | None = None) -> int:
         except (ValueError, OSError):
             pass
     try:
-        base = TrainConfig.from_file(args.config).to_dict() if args.config else TrainConfig().to_dict()
+        base = (
+            TrainConfig.from_file(args.config).to_dict() if args.config else TrainConfig().to_dict()
+        )
         for f in fields(TrainConfig):
             v = getattr(args, f.name, None)
             if v is not None:
@@ -100,14 +109,24 @@ def main(argv: list[str] | None = None) -> int:
             torch.set_num_threads(cfg.threads)  # once, at start-up, for this training process only
         from .engine import run
 
-        given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
+        given = {
+            f.name: getattr(args, f.name)
+            for f in fields(TrainConfig)
+            if getattr(args, f.name, None) is not None
+        }
         summary = run(cfg, emit, stop=stop, resume=args.resume, overrides=given)
         return 0 if summary["event"] == "finished" else 3
     except UserError as exc:
         emit({"event": "error", "message": exc.message, "hint": exc.hint})
         return 2
     except Exception as exc:  # an unexpected crash still reaches the GUI as one message
-        emit({"event": "error", "message": f"{type(exc).__name__}: {exc}", "hint": "See the log in the run folder."})
+        emit(
+            {
+                "event": "error",
+                "message": f"{type(exc).__name__}: {exc}",
+                "hint": "See the log in the run folder.",
+            }
+        )
         return 1
 
 

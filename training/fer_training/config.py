@@ -40,14 +40,18 @@ class TrainConfig:
     contrast: float = 0.25
     erasing: float = 0.25
     mixup: float = 0.0  # probability of a mixup batch
-    lowres: float = 0.0  # share of faces shrunk to 12-36 px and scaled back (small, soft webcam faces)
+    lowres: float = (
+        0.0  # share of faces shrunk to 12-36 px and scaled back (small, soft webcam faces)
+    )
     noise: float = 0.0  # largest sensor-noise standard deviation (0-1 intensity scale)
     gamma: float = 0.0  # lighting: gamma drawn from [1 - gamma, 1 + gamma]
     ema: float = 0.0  # weight EMA decay per step, 0 = off
     seed: int = 0
     limit: int = 0  # max images per split, 0 = all
     val_split: str = ""  # "" = automatic
-    precision: str = "auto"  # auto | bf16 | fp16 | fp32 (auto: fp16 on CUDA, bf16 on a CPU with native bf16)
+    precision: str = (
+        "auto"  # auto | bf16 | fp16 | fp32 (auto: fp16 on CUDA, bf16 on a CPU with native bf16)
+    )
     device: str = "auto"
     threads: int = 0  # torch threads, 0 = default
     prefetch: int = 2  # batches prepared in a background thread
@@ -78,7 +82,9 @@ class TrainConfig:
             text = path.read_text(encoding="utf-8")
             d = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
         except (OSError, ValueError) as exc:
-            raise UserError(f"Cannot read the config file {path}: {exc}", "Use a JSON or TOML file.") from exc
+            raise UserError(
+                f"Cannot read the config file {path}: {exc}", "Use a JSON or TOML file."
+            ) from exc
         return cls.from_dict(d)
 
     def validate(self) -> None:
@@ -102,4 +108,7 @@ class TrainConfig:
             if getattr(self, name) not in allowed:
                 problems.append(f"{name} must be one of {', '.join(allowed)}")
         if problems:
-            raise UserError("Invalid training settings: " + "; ".join(problems) + ".", "Fix them and start again.")
+            raise UserError(
+                "Invalid training settings: " + "; ".join(problems) + ".",
+                "Fix them and start again.",
+            )

@@ -46,7 +46,9 @@ def augment(x: torch.Tensor, cfg: TrainConfig, gen: torch.Generator) -> torch.Te
     if cfg.gamma:
         x = x.clamp(1e-4, 1).pow(u(1 - cfg.gamma, 1 + cfg.gamma).view(n, 1, 1, 1))
     if cfg.noise:
-        x = (x + torch.randn(x.shape, generator=gen) * u(0, cfg.noise).view(n, 1, 1, 1)).clamp_(0, 1)
+        x = (x + torch.randn(x.shape, generator=gen) * u(0, cfg.noise).view(n, 1, 1, 1)).clamp_(
+            0, 1
+        )
     if cfg.erasing:
         h, w = x.shape[-2:]
         for i in torch.nonzero(torch.rand(n, generator=gen) < cfg.erasing).flatten().tolist():
@@ -89,7 +91,14 @@ class BatchLoader:
         epoch: int = 0,
         sample_weights: np.ndarray | None = None,
     ) -> None:
-        self.split, self.cfg, self.size, self.mean, self.std, self.train = split, cfg, size, mean, std, train
+        self.split, self.cfg, self.size, self.mean, self.std, self.train = (
+            split,
+            cfg,
+            size,
+            mean,
+            std,
+            train,
+        )
         self.epoch = epoch
         self.sample_weights = sample_weights
         self.batch_size = cfg.batch_size if train else max(256, cfg.batch_size)
@@ -117,7 +126,9 @@ class BatchLoader:
             idx = torch.from_numpy(order[b * self.batch_size : (b + 1) * self.batch_size])
             x = images[idx].float().div_(255.0).unsqueeze(1)
             if x.shape[-1] != self.size:
-                x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
+                x = F.interpolate(
+                    x, size=(self.size, self.size), mode="bilinear", align_corners=False
+                )
             if self.train and self.cfg.augment:
                 x = augment(x, self.cfg, gen)
             x = x.sub_(self.mean).div_(self.std).contiguous(memory_format=torch.channels_last)

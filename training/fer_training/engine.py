@@ -45,6 +45,8 @@ def attach_run_log(run_dir: Path) -> None:
     root.addHandler(handler)
     if root.level > logging.INFO or root.level == logging.NOTSET:
         root.setLevel(logging.INFO)
+
+
 MEAN, STD = 0.5, 0.5
 
 
@@ -57,8 +59,20 @@ def autocast_for(device: torch.device, precision: str):
     return torch.autocast(device.type, enabled=False)
 
 
-def train_one_epoch(model, loader, optimizer, scheduler_step, criterion, device, cfg, emit, stop, epoch,
-                    ema=None, scaler=None) -> tuple[float, float, float]:
+def train_one_epoch(
+    model,
+    loader,
+    optimizer,
+    scheduler_step,
+    criterion,
+    device,
+    cfg,
+    emit,
+    stop,
+    epoch,
+    ema=None,
+    scaler=None,
+) -> tuple[float, float, float]:
     model.train()
     total, correct, loss_sum, seen = 0, 0, 0.0, 0
     t0 = time.perf_counter()
@@ -98,9 +112,21 @@ def train_one_epoch(model, loader, optimizer, scheduler_step, criterion, device,
         if now - last_emit > 1.0 or i == n_batches - 1:
             last_emit = now
             ips = seen / (now - t0)
-            emit({"event": "progress", "epoch": epoch, "batch": i + 1, "batches": n_batches,
-                  "images_per_second": round(ips, 1), "eta_epoch_s": round((n_batches - i - 1) * cfg.batch_size / max(ips, 1e-6), 1)})
-    return loss_sum / max(total, 1), correct / max(total, 1), seen / max(time.perf_counter() - t0, 1e-6)
+            emit(
+                {
+                    "event": "progress",
+                    "epoch": epoch,
+                    "batch": i + 1,
+                    "batches": n_batches,
+                    "images_per_second": round(ips, 1),
+                    "eta_epoch_s": round((n_batches - i - 1) * cfg.batch_size / max(ips, 1e-6), 1),
+                }
+            )
+    return (
+        loss_sum / max(total, 1),
+        correct / max(total, 1),
+        seen / max(time.perf_counter() - t0, 1e-6),
+    )
 
 
 @torch.no_grad()
@@ -140,9 +166,16 @@ def make_ema(model: nn.Module, decay: float, warmup_steps: float = 2000.0) -> Av
 def _rng_state() -> dict:
     """Every random source training draws from, in a form torch.load(weights_only=True) accepts."""
     kind, keys, pos, has_gauss, gauss = np.random.get_state()
-    return {"torch": torch.get_rng_state(), "python": random.getstate(),
-            "numpy": {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
-                      "has_gauss": int(has_gauss), "gauss": float(gauss)}}
+    return {
+        "torch": torch.get_rng_state(),
+        "python": random.getstate(),
+        "numpy": {
+            "keys": torch.from_numpy(keys.astype(np.int64)),
+            "pos": int(pos),
+            "has_gauss": int(has_gauss),
+            "gauss": float(gauss),
+        },
+    }
 
 
 def _set_rng_state(state: dict) -> None:
@@ -152,7 +185,9 @@ def _set_rng_state(state: dict) -> None:
         random.setstate((py[0], tuple(py[1]), py[2]))
     if "numpy" in state:
         n = state["numpy"]
-        np.random.set_state(("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"]))
+        np.random.set_state(
+            ("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"])
+        )
 
 
 def _seed_everything(seed: int) -> None:
@@ -165,8 +200,14 @@ def _plain(model: nn.Module) -> nn.Module:
     return model.module if isinstance(model, AveragedModel) else model
 
 
-def checkpoint_payload(model: nn.Module, cfg: TrainConfig, spec_size: int, in_channels: int,
-                       classes: tuple[str, ...], extra: dict | None = None) -> dict:
+def checkpoint_payload(
+    model: nn.Module,
+    cfg: TrainConfig,
+    spec_size: int,
+    in_channels: int,
+    classes: tuple[str, ...],
+    extra: dict | None = None,
+) -> dict:
     """The self-describing checkpoint the app's EmotionClassifier loads without guessing."""
     return {
         "format": "fer_desktop.checkpoint/1",
@@ -187,7 +228,9 @@ def checkpoint_payload(model: nn.Module, cfg: TrainConfig, spec_size: int, in_ch
 def _optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     params = [p for p in model.parameters() if p.requires_grad]
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, nesterov=True, weight_decay=cfg.weight_decay)
+        return torch.optim.SGD(
+            params, lr=cfg.lr, momentum=0.9, nesterov=True, weight_decay=cfg.weight_decay
+        )
     opt = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
     return opt(params, lr=cfg.lr, weight_decay=cfg.weight_decay, amsgrad=cfg.amsgrad)
 
@@ -208,7 +251,8 @@ def _schedule(cfg: TrainConfig, optimizer, steps_per_epoch: int):
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda)
         return scheduler, scheduler.step
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimizer, mode="min", factor=cfg.plateau_factor, patience=cfg.plateau_patience)
+        optimizer, mode="min", factor=cfg.plateau_factor, patience=cfg.plateau_patience
+    )
     return scheduler, lambda: None  # plateau steps once per epoch, on the validation loss
 
 
@@ -227,12 +271,17 @@ def load_resume_state(run_dir: str | Path) -> dict:
     """last.pt of a run folder, loaded without running any code from it."""
     last = Path(run_dir) / "last.pt"
     if not last.exists():
-        raise UserError(f"Cannot resume: {last} does not exist.", "Choose a run folder that finished at least one epoch.")
+        raise UserError(
+            f"Cannot resume: {last} does not exist.",
+            "Choose a run folder that finished at least one epoch.",
+        )
     try:
         return torch.load(last, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise UserError(f"Cannot resume from {last}: it is not a checkpoint this program wrote ({type(exc).__name__}).",
-                        "Start a new run, or pick the folder of a run made by fer-train.") from exc
+        raise UserError(
+            f"Cannot resume from {last}: it is not a checkpoint this program wrote ({type(exc).__name__}).",
+            "Start a new run, or pick the folder of a run made by fer-train.",
+        ) from exc
 
 
 def _pick_weights(model, ema, val_loader, device, precision: str, k: int):
@@ -247,8 +296,13 @@ def _pick_weights(model, ema, val_loader, device, precision: str, k: int):
     return chosen, source, raw_acc, va_loss, va_acc, cm
 
 
-def run(cfg: TrainConfig, emit: Emit, stop: threading.Event | None = None, resume: str | None = None,
-        overrides: dict | None = None) -> dict:
+def run(
+    cfg: TrainConfig,
+    emit: Emit,
+    stop: threading.Event | None = None,
+    resume: str | None = None,
+    overrides: dict | None = None,
+) -> dict:
     """Train (or resume) one run; emits JSON-able events; returns the final summary.
 
     On resume, the saved config is used and `overrides` (the settings the user gave explicitly,
@@ -258,7 +312,9 @@ def run(cfg: TrainConfig, emit: Emit, stop: threading.Event | None = None, resum
     if resume:
         state = load_resume_state(resume)
         saved = TrainConfig.from_dict(state["config"]).to_dict()
-        saved.update({k_: v for k_, v in (overrides or {}).items() if k_ not in ("out", "data") or v})
+        saved.update(
+            {k_: v for k_, v in (overrides or {}).items() if k_ not in ("out", "data") or v}
+        )
         cfg = TrainConfig.from_dict(saved)
         cfg.out = str(Path(resume))
     cfg.validate()
@@ -274,16 +330,42 @@ def run(cfg: TrainConfig, emit: Emit, stop: threading.Event | None = None, resum
 
     ds = load_dataset(cfg.data, limit=cfg.limit or None, seed=cfg.seed)
     if ds.skipped:
-        emit({"event": "log", "level": "warning", "message": f"skipped {ds.skipped} unreadable images (e.g. {', '.join(ds.skipped_examples)})"})
+        emit(
+            {
+                "event": "log",
+                "level": "warning",
+                "message": f"skipped {ds.skipped} unreadable images (e.g. {', '.join(ds.skipped_examples)})",
+            }
+        )
     train, val, val_name = train_val_splits(ds, cfg.val_split or None, seed=cfg.seed)
     k = len(CLASSES)
     counts = np.bincount(train.labels, minlength=k).astype(float)
-    emit({"event": "log", "level": "info", "message": f"data {ds.summary()}; validating on {val_name}; device {device} ({precision}); arch {cfg.arch}"})
-    atomic_write_text(run_dir / "config.json", json.dumps({"config": cfg.to_dict(), "classes": list(CLASSES),
-                                                             "train_counts": counts.astype(int).tolist(),
-                                                             "val_split": val_name, "val_count": len(val)}, indent=1))
+    emit(
+        {
+            "event": "log",
+            "level": "info",
+            "message": f"data {ds.summary()}; validating on {val_name}; device {device} ({precision}); arch {cfg.arch}",
+        }
+    )
+    atomic_write_text(
+        run_dir / "config.json",
+        json.dumps(
+            {
+                "config": cfg.to_dict(),
+                "classes": list(CLASSES),
+                "train_counts": counts.astype(int).tolist(),
+                "val_split": val_name,
+                "val_count": len(val),
+            },
+            indent=1,
+        ),
+    )
 
-    model = build_model(cfg.arch, num_classes=k, **cfg.arch_kwargs).to(device).to(memory_format=torch.channels_last)
+    model = (
+        build_model(cfg.arch, num_classes=k, **cfg.arch_kwargs)
+        .to(device)
+        .to(memory_format=torch.channels_last)
+    )
     criterion, class_sample_w = _criterion(cfg, counts, device)
     sample_w = class_sample_w[train.labels] if class_sample_w is not None else None
     optimizer = _optimizer(cfg, model)
@@ -305,65 +387,166 @@ def run(cfg: TrainConfig, emit: Emit, stop: threading.Event | None = None, resum
         start_epoch = state["epoch"] + 1
         best_acc, best_epoch, stale = state["best_acc"], state["best_epoch"], state.get("stale", 0)
         _set_rng_state(state.get("rng") or {"torch": state["torch_rng"]})
-        emit({"event": "log", "level": "info", "message": f"resumed {run_dir} after epoch {state['epoch']} (of {cfg.epochs})"})
+        emit(
+            {
+                "event": "log",
+                "level": "info",
+                "message": f"resumed {run_dir} after epoch {state['epoch']} (of {cfg.epochs})",
+            }
+        )
 
     tb = _tensorboard(cfg, run_dir, emit)
-    emit({"event": "start", "run_dir": str(run_dir), "config": cfg.to_dict(), "classes": list(CLASSES),
-          "train_images": len(train), "val_images": len(val), "start_epoch": start_epoch, "precision": precision})
+    emit(
+        {
+            "event": "start",
+            "run_dir": str(run_dir),
+            "config": cfg.to_dict(),
+            "classes": list(CLASSES),
+            "train_images": len(train),
+            "val_images": len(val),
+            "start_epoch": start_epoch,
+            "precision": precision,
+        }
+    )
     t_run = time.perf_counter()
     val_loader = BatchLoader(val, cfg, size=size, mean=MEAN, std=STD, train=False)
     stopped = False
     run_cfg = dataclasses.replace(cfg, precision=precision)
     for epoch in range(start_epoch, cfg.epochs + 1):
         t0 = time.perf_counter()
-        loader = BatchLoader(train, cfg, size=size, mean=MEAN, std=STD, train=True, epoch=epoch, sample_weights=sample_w)
-        tr_loss, tr_acc, ips = train_one_epoch(model, loader, optimizer, step_fn, criterion, device, run_cfg, emit, stop, epoch, ema, scaler)
+        loader = BatchLoader(
+            train,
+            cfg,
+            size=size,
+            mean=MEAN,
+            std=STD,
+            train=True,
+            epoch=epoch,
+            sample_weights=sample_w,
+        )
+        tr_loss, tr_acc, ips = train_one_epoch(
+            model,
+            loader,
+            optimizer,
+            step_fn,
+            criterion,
+            device,
+            run_cfg,
+            emit,
+            stop,
+            epoch,
+            ema,
+            scaler,
+        )
         if stop.is_set():
             stopped = True
-            emit({"event": "log", "level": "info", "message": f"stopped during epoch {epoch}; resume continues from epoch {epoch}"})
+            emit(
+                {
+                    "event": "log",
+                    "level": "info",
+                    "message": f"stopped during epoch {epoch}; resume continues from epoch {epoch}",
+                }
+            )
             break
-        chosen, source, raw_acc, va_loss, va_acc, cm = _pick_weights(model, ema, val_loader, device, precision, k)
+        chosen, source, raw_acc, va_loss, va_acc, cm = _pick_weights(
+            model, ema, val_loader, device, precision, k
+        )
         if cfg.schedule == "plateau":
             scheduler.step(va_loss)
         prec, recall = per_class(cm)
-        row = {"epoch": epoch, "train_loss": round(tr_loss, 4), "train_acc": round(tr_acc, 4),
-               "val_loss": round(va_loss, 4), "val_acc": round(va_acc, 4), "raw_val_acc": round(raw_acc, 4),
-               "weights": source, "lr": optimizer.param_groups[0]["lr"],
-               "seconds": round(time.perf_counter() - t0, 1), "images_per_second": round(ips, 1),
-               "confusion_matrix": cm.tolist(), "precision": prec, "recall": recall}
+        row = {
+            "epoch": epoch,
+            "train_loss": round(tr_loss, 4),
+            "train_acc": round(tr_acc, 4),
+            "val_loss": round(va_loss, 4),
+            "val_acc": round(va_acc, 4),
+            "raw_val_acc": round(raw_acc, 4),
+            "weights": source,
+            "lr": optimizer.param_groups[0]["lr"],
+            "seconds": round(time.perf_counter() - t0, 1),
+            "images_per_second": round(ips, 1),
+            "confusion_matrix": cm.tolist(),
+            "precision": prec,
+            "recall": recall,
+        }
         history.append(row)
         improved = va_acc > best_acc
         if improved:
             best_acc, best_epoch, stale = va_acc, epoch, 0
         else:
             stale += 1
-        extra = {"epoch": epoch, "val_acc": va_acc, "best_acc": best_acc, "best_epoch": best_epoch, "stale": stale,
-                 "history": history, "train_model": {k_: v.detach().cpu() for k_, v in model.state_dict().items()},
-                 "ema": ema.state_dict() if ema is not None else None,
-                 "scaler": scaler.state_dict() if scaler is not None else None,
-                 "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": _rng_state()}
-        save_checkpoint(run_dir / "last.pt", checkpoint_payload(chosen, cfg, size, spec.in_channels, CLASSES, extra))
+        extra = {
+            "epoch": epoch,
+            "val_acc": va_acc,
+            "best_acc": best_acc,
+            "best_epoch": best_epoch,
+            "stale": stale,
+            "history": history,
+            "train_model": {k_: v.detach().cpu() for k_, v in model.state_dict().items()},
+            "ema": ema.state_dict() if ema is not None else None,
+            "scaler": scaler.state_dict() if scaler is not None else None,
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "rng": _rng_state(),
+        }
+        save_checkpoint(
+            run_dir / "last.pt",
+            checkpoint_payload(chosen, cfg, size, spec.in_channels, CLASSES, extra),
+        )
         if improved:
-            best = checkpoint_payload(chosen, cfg, size, spec.in_channels, CLASSES,
-                                      {"epoch": epoch, "val_acc": va_acc, "val_split": val_name, "weights": source,
-                                       "confusion_matrix": cm.tolist(), "recall": recall, "precision": prec})
+            best = checkpoint_payload(
+                chosen,
+                cfg,
+                size,
+                spec.in_channels,
+                CLASSES,
+                {
+                    "epoch": epoch,
+                    "val_acc": va_acc,
+                    "val_split": val_name,
+                    "weights": source,
+                    "confusion_matrix": cm.tolist(),
+                    "recall": recall,
+                    "precision": prec,
+                },
+            )
             save_checkpoint(run_dir / "best.pt", best)
             emit({"event": "best", "epoch": epoch, "path": str(run_dir / "best.pt")})
         write_history(run_dir, history)
         if tb is not None:
             for key in ("train_loss", "val_loss", "train_acc", "val_acc", "lr"):
                 tb.add_scalar(key, row[key], epoch)
-        emit({"event": "epoch", **row, "epochs": cfg.epochs, "best_val_acc": round(best_acc, 4), "best_epoch": best_epoch,
-              "classes": list(CLASSES), "elapsed_s": round(time.perf_counter() - t_run, 1)})
+        emit(
+            {
+                "event": "epoch",
+                **row,
+                "epochs": cfg.epochs,
+                "best_val_acc": round(best_acc, 4),
+                "best_epoch": best_epoch,
+                "classes": list(CLASSES),
+                "elapsed_s": round(time.perf_counter() - t_run, 1),
+            }
+        )
         if cfg.early_stop_patience and stale >= cfg.early_stop_patience:
-            emit({"event": "log", "level": "info", "message": f"early stop: no improvement for {stale} epochs"})
+            emit(
+                {
+                    "event": "log",
+                    "level": "info",
+                    "message": f"early stop: no improvement for {stale} epochs",
+                }
+            )
             break
     if tb is not None:
         tb.close()
-    summary = {"event": "stopped" if stopped else "finished", "run_dir": str(run_dir), "best_val_acc": round(best_acc, 4),
-               "best_epoch": best_epoch, "epochs_done": len(history),
-               "best_checkpoint": str(run_dir / "best.pt") if best_epoch else None,
-               "seconds": round(time.perf_counter() - t_run, 1)}
+    summary = {
+        "event": "stopped" if stopped else "finished",
+        "run_dir": str(run_dir),
+        "best_val_acc": round(best_acc, 4),
+        "best_epoch": best_epoch,
+        "epochs_done": len(history),
+        "best_checkpoint": str(run_dir / "best.pt") if best_epoch else None,
+        "seconds": round(time.perf_counter() - t_run, 1),
+    }
     emit(summary)
     return summary
 
@@ -374,6 +557,12 @@ def _tensorboard(cfg: TrainConfig, run_dir: Path, emit: Emit):
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:
-        emit({"event": "log", "level": "warning", "message": "TensorBoard is not installed (pip install tensorboard); continuing without it"})
+        emit(
+            {
+                "event": "log",
+                "level": "warning",
+                "message": "TensorBoard is not installed (pip install tensorboard); continuing without it",
+            }
+        )
         return None
     return SummaryWriter(str(run_dir / "tensorboard"))

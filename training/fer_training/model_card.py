@@ -27,11 +27,56 @@ def confusion_png(cm: list[list[int]], classes: list[str], path: Path, cell: int
             cv2.rectangle(img, (x, y), (x + cell, y + cell), color, -1)
             txt = f"{int(m[i, j])}"
             ink = (255, 255, 255) if v > 0.5 else (30, 30, 30)
-            cv2.putText(img, txt, (x + 8, y + cell // 2 + 6), cv2.FONT_HERSHEY_SIMPLEX, 0.5, ink, 1, cv2.LINE_AA)
-        cv2.putText(img, classes[i], (6, top + i * cell + cell // 2 + 5), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
-        cv2.putText(img, classes[i][:7], (left + i * cell + 4, top + k * cell + 20), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (0, 0, 0), 1, cv2.LINE_AA)
-    cv2.putText(img, "true (rows) vs predicted (columns)", (left, 25), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (0, 0, 0), 1, cv2.LINE_AA)
-    cv2.putText(img, "predicted", (left + k * cell // 2 - 40, top + k * cell + 50), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+            cv2.putText(
+                img,
+                txt,
+                (x + 8, y + cell // 2 + 6),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                0.5,
+                ink,
+                1,
+                cv2.LINE_AA,
+            )
+        cv2.putText(
+            img,
+            classes[i],
+            (6, top + i * cell + cell // 2 + 5),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.5,
+            (0, 0, 0),
+            1,
+            cv2.LINE_AA,
+        )
+        cv2.putText(
+            img,
+            classes[i][:7],
+            (left + i * cell + 4, top + k * cell + 20),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.42,
+            (0, 0, 0),
+            1,
+            cv2.LINE_AA,
+        )
+    cv2.putText(
+        img,
+        "true (rows) vs predicted (columns)",
+        (left, 25),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.55,
+        (0, 0, 0),
+        1,
+        cv2.LINE_AA,
+    )
+    cv2.putText(
+        img,
+        "predicted",
+        (left + k * cell // 2 - 40, top + k * cell + 50),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.5,
+        (0, 0, 0),
+        1,
+        cv2.LINE_AA,
+    )
     return atomic_write_bytes(path, cv2.imencode(".png", img)[1].tobytes())
 
 
@@ -45,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     confusion_png(r["confusion_matrix"], r["classes"], out / "confusion_matrix.png")
     rows = "\n".join(f"| {c} | {v:.1%} |" for c, v in r["per_class_recall"].items())
     atomic_write_text(out / "evaluation.json", json.dumps(r, indent=1))
-    print(f"wrote {out / 'confusion_matrix.png'} and {out / 'evaluation.json'}\n\n| class | recall |\n|---|---|\n{rows}")
+    print(
+        f"wrote {out / 'confusion_matrix.png'} and {out / 'evaluation.json'}\n\n| class | recall |\n|---|---|\n{rows}"
+    )
     return 0
 
 

@@ -14,7 +14,14 @@ from fer_desktop.core.fileio import atomic_write, atomic_write_text
 from fer_desktop.core.resources import user_data_dir
 
 HISTORY_FIELDS = (
-    "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds", "images_per_second",
+    "epoch",
+    "train_loss",
+    "train_acc",
+    "val_loss",
+    "val_acc",
+    "lr",
+    "seconds",
+    "images_per_second",
 )
 
 
