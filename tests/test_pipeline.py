@@ -8,7 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from fer_desktop.core.classifier import EmotionClassifier, crop_face, load_checkpoint
+from fer_desktop.core.classifier import EmotionClassifier, load_checkpoint
+from fer_desktop.core.crops import crop_face
 from fer_desktop.core.detectors import HaarFaceDetector
 from fer_desktop.core.emotions import CLASSES, emoji_for
 from fer_desktop.core.errors import UserError

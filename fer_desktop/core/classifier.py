@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from .datasets import match_sharpness
+from .crops import crop_face
 from .devices import pick_device
 from .errors import UserError
 from .resources import resource_path
@@ -55,31 +55,6 @@ def load_checkpoint(path: str | Path) -> dict:
             "Update fer_desktop or choose another model.",
         )
     return ckpt
-
-
-def square_crop_box(box, frame_shape, margin: float) -> tuple[int, int, int, int]:
-    """A square box around `box`, enlarged by `margin` of its side (may extend past the frame)."""
-    x1, y1, x2, y2 = box
-    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-    side = max(x2 - x1, y2 - y1) * (1 + margin)
-    h = side / 2
-    return int(round(cx - h)), int(round(cy - h)), int(round(cx + h)), int(round(cy + h))
-
-
-def crop_face(gray: np.ndarray, box, size: int, margin: float) -> np.ndarray:
-    """Square, margin-padded grayscale crop resized to size x size; borders replicated past the frame."""
-    x1, y1, x2, y2 = square_crop_box(box, gray.shape, margin)
-    H, W = gray.shape[:2]
-    cx1, cy1, cx2, cy2 = max(0, x1), max(0, y1), min(W, x2), min(H, y2)
-    if cx2 <= cx1 or cy2 <= cy1:
-        return np.full((size, size), 128, np.uint8)
-    crop = gray[cy1:cy2, cx1:cx2]
-    if (cx1, cy1, cx2, cy2) != (x1, y1, x2, y2):
-        crop = cv2.copyMakeBorder(
-            crop, cy1 - y1, y2 - cy2, cx1 - x1, x2 - cx2, cv2.BORDER_REPLICATE
-        )
-    interp = cv2.INTER_AREA if crop.shape[0] > size else cv2.INTER_LINEAR
-    return cv2.resize(crop, (size, size), interpolation=interp)
 
 
 def fuse_conv_bn(model: nn.Module) -> nn.Module:

@@ -7,6 +7,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+@dataclass(frozen=True)
+class Detection:
+    """One face a detector found: box (x1, y1, x2, y2) in frame pixels, its score, and where the
+    detector gives them, 5 landmarks (x, y): right eye, left eye, nose tip, right and left mouth
+    corner (YuNet's order, as seen in the image: "right eye" is the one on the image's left)."""
+
+    box: tuple[int, int, int, int]
+    score: float = 1.0
+    landmarks: np.ndarray | None = None  # shape (5, 2), float32, or None
+
+
 @dataclass
 class FaceResult:
     """One face in one frame. `box` is (x1, y1, x2, y2) in frame pixels."""
