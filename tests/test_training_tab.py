@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QPushButton
 
 from fer_desktop.workers.training_runner import TrainingRunner, training_command
 
-FER_ZIP = Path("/work/shared/datasets/fer2013.zip")
+from shared_paths import FER_ZIP  # noqa: E402
 RUN_MS = 900_000  # generous: a background training may share the CPU
 
 

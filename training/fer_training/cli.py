@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import multiprocessing
 import signal
 import sys
 import threading
-import time
 from dataclasses import MISSING, fields
 
 from fer_desktop.core.errors import UserError
@@ -45,35 +46,42 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 class _Progress:
-    """A one-line progress bar with ETA on stderr, for people in a terminal."""
+    """A progress bar with the run's ETA on stderr (tqdm), for people in a terminal."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
+        self.bar = None
         self.epochs = 0
-        self.t0 = time.perf_counter()
 
     def __call__(self, ev: dict) -> None:
         if not self.enabled:
             return
-        if ev["event"] == "start":
+        kind = ev["event"]
+        if kind == "start":
             self.epochs = ev["config"]["epochs"]
-        elif ev["event"] == "progress":
-            frac = ev["batch"] / max(ev["batches"], 1)
-            bar = "#" * int(frac * 30)
-            sys.stderr.write(
-                f"\repoch {ev['epoch']}/{self.epochs} [{bar:<30}] {frac:4.0%} "
-                f"{ev['images_per_second']:.0f} img/s, epoch ETA {ev['eta_epoch_s']:.0f}s   "
+            self.first = ev["start_epoch"]
+        elif kind == "progress":
+            if self.bar is None:
+                from tqdm import tqdm
+
+                total = (self.epochs - self.first + 1) * ev["batches"]
+                self.bar = tqdm(total=total, unit="batch", dynamic_ncols=True, file=sys.stderr)
+            self.bar.set_description(f"epoch {ev['epoch']}/{self.epochs}")
+            self.bar.set_postfix_str(f"{ev['images_per_second']:.0f} img/s")
+            done = (ev["epoch"] - self.first) * ev["batches"] + ev["batch"]
+            self.bar.update(done - self.bar.n)
+        elif kind == "epoch" and self.bar is not None:
+            self.bar.write(
+                f"epoch {ev['epoch']}/{ev['epochs']}: train acc {ev['train_acc']:.3f} val acc "
+                f"{ev['val_acc']:.3f} ({ev['weights']} weights; best {ev['best_val_acc']:.3f}) {ev['seconds']:.0f}s"
             )
-        elif ev["event"] == "epoch":
-            left = (ev["epochs"] - ev["epoch"]) * ev["seconds"]
-            sys.stderr.write(
-                f"\repoch {ev['epoch']}/{ev['epochs']}: train acc {ev['train_acc']:.3f} val acc {ev['val_acc']:.3f} "
-                f"(best {ev['best_val_acc']:.3f}) {ev['seconds']:.0f}s, run ETA {left / 60:.1f} min\n"
-            )
-        sys.stderr.flush()
+        elif kind in ("finished", "stopped", "error") and self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def main(argv: list[str] | None = None) -> int:
+    multiprocessing.freeze_support()  # the DataLoader worker, inside a frozen bundle on Windows/macOS
     args = build_parser().parse_args(argv)
     progress = _Progress(enabled=not args.no_progress and sys.stderr.isatty())
 
@@ -120,13 +128,14 @@ def main(argv: list[str] | None = None) -> int:
         emit({"event": "error", "message": exc.message, "hint": exc.hint})
         return 2
     except Exception as exc:  # an unexpected crash still reaches the GUI as one message
-        emit(
-            {
-                "event": "error",
-                "message": f"{type(exc).__name__}: {exc}",
-                "hint": "See the log in the run folder.",
-            }
+        logging.getLogger("fer_training").exception("training failed")
+        logs = [h.baseFilename for h in logging.getLogger().handlers if hasattr(h, "baseFilename")]
+        hint = (
+            f"The traceback is in {logs[-1]}."
+            if logs
+            else "Run fer-train again in a terminal to see the traceback."
         )
+        emit({"event": "error", "message": f"{type(exc).__name__}: {exc}", "hint": hint})
         return 1
 
 

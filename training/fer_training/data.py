@@ -1,15 +1,14 @@
-"""Batches for training: in-memory uint8 faces, batched GPU-style augmentation, background prefetch."""
+"""Batches for training: in-memory uint8 faces, batched augmentation, prefetched by a DataLoader worker."""
 
 from __future__ import annotations
 
 import math
-import queue
-import threading
 from collections.abc import Iterator
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.utils.data import DataLoader, IterableDataset
 
 from fer_desktop.core.datasets import Split
 
@@ -135,39 +134,22 @@ class BatchLoader:
             yield x, labels[idx]
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        if self.cfg.prefetch <= 0:
+        if self.cfg.prefetch <= 0 or not self.train:
             yield from self._batches()
             return
-        q: queue.Queue = queue.Queue(maxsize=self.cfg.prefetch)
-        stop = threading.Event()
-        done = object()
+        # One worker process prepares (augments) the next batches while the model trains on this
+        # one; it replays exactly the sequence _batches() gives in-process.
+        loader = DataLoader(
+            _Batches(self), batch_size=None, num_workers=1, prefetch_factor=self.cfg.prefetch
+        )
+        yield from loader
 
-        def produce() -> None:
-            try:
-                for item in self._batches():
-                    while not stop.is_set():
-                        try:
-                            q.put(item, timeout=0.1)
-                            break
-                        except queue.Full:
-                            continue
-                    if stop.is_set():
-                        return
-            except BaseException as exc:  # surfaced in the consumer
-                q.put(exc)
-                return
-            q.put(done)
 
-        t = threading.Thread(target=produce, name="batch-prefetch", daemon=True)
-        t.start()
-        try:
-            while True:
-                item = q.get()
-                if item is done:
-                    break
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-        finally:
-            stop.set()
-            t.join(timeout=5)
+class _Batches(IterableDataset):
+    """The epoch's batches as a dataset, so torch's DataLoader can prefetch them in a worker."""
+
+    def __init__(self, loader: BatchLoader) -> None:
+        self.loader = loader
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        return iter(self.loader._batches())

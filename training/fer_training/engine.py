@@ -327,6 +327,7 @@ def run(
     cfg.out = str(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     attach_run_log(run_dir)
+    emit = _logged(emit)
 
     ds = load_dataset(cfg.data, limit=cfg.limit or None, seed=cfg.seed)
     if ds.skipped:
@@ -549,6 +550,35 @@ def run(
     }
     emit(summary)
     return summary
+
+
+def _logged(emit: Emit) -> Emit:
+    """The same events, also written to the run's train.log (progress events excepted)."""
+
+    def both(ev: dict) -> None:
+        kind = ev.get("event")
+        if kind == "log":
+            log.log(
+                logging.WARNING if ev.get("level") == "warning" else logging.INFO, ev["message"]
+            )
+        elif kind == "epoch":
+            log.info(
+                "epoch %d/%d: train loss %.4f acc %.4f, val loss %.4f acc %.4f (%s weights; raw %.4f), %.0f s",
+                ev["epoch"],
+                ev["epochs"],
+                ev["train_loss"],
+                ev["train_acc"],
+                ev["val_loss"],
+                ev["val_acc"],
+                ev["weights"],
+                ev["raw_val_acc"],
+                ev["seconds"],
+            )
+        elif kind in ("start", "finished", "stopped", "best"):
+            log.info("%s: %s", kind, {k: v for k, v in ev.items() if k not in ("event", "config")})
+        emit(ev)
+
+    return both
 
 
 def _tensorboard(cfg: TrainConfig, run_dir: Path, emit: Emit):

@@ -1,0 +1,19 @@
+"""Where the shared real data lies: ../shared beside the checkout, as CI lays it out.
+
+Tests that need a file skip with a clear reason when it is absent (a user's own clone)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+FER_ZIP = SHARED / "datasets" / "fer2013.zip"
+TESTDATA = SHARED / "testdata"
+FACES = TESTDATA / "faces"
+MODELS = SHARED / "models"
+
+needs_fer_zip = pytest.mark.skipif(
+    not FER_ZIP.is_file(), reason=f"FER2013 zip not found at {FER_ZIP} (../shared beside the repo)"
+)
