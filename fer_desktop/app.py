@@ -8,6 +8,12 @@ from pathlib import Path
 
 def run_gui(source: str | None = None) -> int:
     """Show the main window; `source` (camera index, video, URL, photo or folder) starts at once."""
+    from fer_desktop.display_check import display_problem
+
+    problem = display_problem()
+    if problem:  # Qt would abort the process with a message that names the wrong cause
+        print(problem, file=sys.stderr)
+        return 2
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
