@@ -13,6 +13,18 @@ import numpy as np
 from .errors import UserError
 
 VIDEO_EXTS = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
+LOOP_SHORTER_THAN_S = 30.0  # files shorter than this loop by default: over before a user looks
+
+
+def _quiet_opencv() -> None:
+    """OpenCV's own warnings ("can't open camera by index") would precede our one clear message."""
+    try:
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+    except AttributeError:  # a build without cv2.utils.logging
+        pass
+
+
+_quiet_opencv()
 
 
 @dataclass(frozen=True)
@@ -63,8 +75,12 @@ def list_cameras(max_index: int = 6) -> list[int]:
 class FrameSource:
     """An opened source. `read()` returns a BGR frame or None at the end / on failure."""
 
-    def __init__(self, spec: SourceSpec, resize_to: tuple[int, int] | None = None) -> None:
+    def __init__(
+        self, spec: SourceSpec, resize_to: tuple[int, int] | None = None, loop: bool | None = False
+    ) -> None:
+        """`loop`: a file starts again at its end (None: only files shorter than 30 s)."""
         self.spec = spec
+        self.loops = 0  # how many times a looping file has started again
         self.resize_to = (
             resize_to  # (width, height) every frame is scaled to, e.g. a 640x480 stream
         )
@@ -101,6 +117,14 @@ class FrameSource:
         self.frame_count = (
             int(self.cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) if spec.kind == "file" else 0
         )
+        if loop is None:
+            loop = 0 < self.duration_s < LOOP_SHORTER_THAN_S
+        self.loop = bool(loop) and spec.kind == "file"
+
+    @property
+    def duration_s(self) -> float:
+        """Length of a file in seconds (0 for cameras, streams and files that do not say)."""
+        return self.frame_count / self.fps if self.frame_count else 0.0
 
     def _open_error(self, read: bool = False) -> tuple[str, str]:
         v = self.spec.value
@@ -135,6 +159,9 @@ class FrameSource:
             frame, self._first = self._first, None
             return frame
         ok, frame = self.cap.read()
+        if not ok and self.loop and self.rewind():
+            self.loops += 1
+            ok, frame = self.cap.read()
         if not ok:
             return None
         if self.resize_to is not None:
