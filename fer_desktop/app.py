@@ -1,12 +1,13 @@
-"""Start the desktop app: QApplication, excepthooks, the main window, optionally a source."""
+"""Start the desktop app: logging, thread counts, QApplication, excepthooks, the main window."""
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
 
-def run_gui(source: str | None = None) -> int:
+def run_gui(source: str | None = None, settings=None) -> int:
     """Show the main window; `source` (camera index, video, URL, photo or folder) starts at once."""
     from fer_desktop.display_check import display_problem
 
@@ -18,15 +19,22 @@ def run_gui(source: str | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from fer_desktop import __version__
-    from fer_desktop.core.photos import is_image_path
+    from fer_desktop.core.image_files import is_image_path
+    from fer_desktop.core.logs import setup_logging
+    from fer_desktop.core.threads import configure_threads
     from fer_desktop.ui.errors import install_excepthooks
     from fer_desktop.ui.main_window import MainWindow
 
+    log_file = setup_logging()  # fer-desktop.log in the per-user folder
+    threads = configure_threads()  # once, here: no loader thread changes it later
+    logging.getLogger(__name__).info(
+        "fer-desktop %s starting; %d torch/OpenMP threads; log %s", __version__, threads, log_file
+    )
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("fer-desktop")
     app.setApplicationVersion(__version__)
     install_excepthooks()
-    window = MainWindow()
+    window = MainWindow(settings=settings)
     window.show()
     if source:
         path = Path(source).expanduser()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -26,7 +27,7 @@ def _add_pipeline_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--device", help="auto (CUDA > MPS > CPU), cpu, cuda, mps")
     p.add_argument(
-        "--precision", choices=("auto", "bf16", "fp32"), help="classifier precision on CPU"
+        "--precision", choices=("auto", "bf16", "fp16", "fp32"), help="classifier precision on CPU"
     )
     p.add_argument(
         "--detect-every", type=int, help="run the detector every N frames, track in between"
@@ -42,8 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--source",
         dest="top_source",
+        metavar="SOURCE",
         help="start the GUI live on a camera index, video file or URL",
     )
+    _add_pipeline_args(p)  # the GUI's own choices: --model, --detector, --device, ...
     p.add_argument(
         "--self-test",
         action="store_true",
@@ -53,9 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser("gui", help="start the GUI (the default)")
     g.add_argument("--source", help="start live on a camera index, video file or stream URL")
+    _add_pipeline_args(g)
 
     a = sub.add_parser("annotate", help="annotate photos: boxes, labels, emoji")
-    a.add_argument("images", nargs="+", metavar="IMAGE")
+    a.add_argument("images", nargs="+", metavar="IMAGE", help="image files or folders of images")
     a.add_argument(
         "-o",
         "--out",
@@ -70,11 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("data", help="folder or zip with <split>/<class>/*.jpg (or fer2013.csv)")
     e.add_argument("--split", help="split to score (default: test/validation)")
     e.add_argument("--model", metavar="PT", help="checkpoint (default: the shipped model)")
-    e.add_argument("--device", default="auto")
-    e.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
+    e.add_argument("--device", default="auto", help="auto (CUDA > MPS > CPU), cpu, cuda, mps")
+    e.add_argument("--precision", choices=("auto", "bf16", "fp16", "fp32"), default="auto")
     e.add_argument("--tta", action="store_true", help="average with the horizontally flipped face")
     e.add_argument("--limit", type=int, help="score at most this many images")
-    e.add_argument("--json", action="store_true")
+    e.add_argument("--json", action="store_true", help="print one JSON object with the scores")
 
     b = sub.add_parser("bench", help="benchmark the live pipeline on a video file or camera")
     b.add_argument("source", help="camera index, video file or stream URL")
@@ -85,8 +89,31 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read a file as fast as possible instead of at its fps",
     )
+    b.add_argument(
+        "--record",
+        action="store_true",
+        help="also record the session (faces.csv, session.json) into a temporary folder",
+    )
+    b.add_argument(
+        "--record-video", action="store_true", help="with --record: also write annotated.mp4"
+    )
     b.add_argument("--json", action="store_true")
     _add_pipeline_args(b)
+
+    v = sub.add_parser(
+        "analyze", help="analyse a whole video file: faces.csv, session.json (+ annotated.mp4)"
+    )
+    v.add_argument("video", metavar="VIDEO")
+    v.add_argument(
+        "-o",
+        "--out",
+        metavar="DIR",
+        help="folder for the results (default: a new folder in the sessions folder)",
+    )
+    v.add_argument("--every", type=int, default=1, help="process every N-th frame (default 1)")
+    v.add_argument("--video", action="store_true", help="also write annotated.mp4")
+    v.add_argument("--json", action="store_true", help="print one JSON object with the results")
+    _add_pipeline_args(v)
 
     sub.add_parser(
         "train",
@@ -116,6 +143,13 @@ def _settings(args):
 
 
 def _print_error(exc: UserError, as_json: bool) -> None:
+    import logging
+
+    from .core.logs import SHOWN
+
+    # Into the log file with its traceback; the user reads the message below, not a log line.
+    exc_info = (type(exc), exc, exc.__traceback__) if exc.__traceback__ else None
+    logging.getLogger("fer_desktop.cli").error("%s", exc, exc_info=exc_info, extra=SHOWN)
     if as_json:
         print(json.dumps({"error": exc.message, "hint": exc.hint}))
     else:
@@ -123,9 +157,22 @@ def _print_error(exc: UserError, as_json: bool) -> None:
 
 
 def cmd_annotate(args) -> int:
-    from .core.photos import annotate_image, save_annotated
+    from .core.photos import annotate_image, collect_images, save_annotated
     from .core.pipeline import build_pipeline
 
+    images: list[str] = []
+    for given in args.images:  # folders are searched for images, as in the Photos tab
+        p = Path(given)
+        images += [str(f) for f in collect_images([p])] if p.is_dir() else [given]
+    if not images:
+        _print_error(
+            UserError(
+                "No images found in " + ", ".join(args.images) + ".",
+                "Give image files (jpg, png, bmp, webp, tif) or folders that hold them.",
+            ),
+            args.json,
+        )
+        return 1
     pipeline = build_pipeline(_settings(args))
     if not args.json:
         print(
@@ -134,16 +181,16 @@ def cmd_annotate(args) -> int:
         )
     out = []
     failures = 0
-    for image in args.images:
+    for image in images:
         entry = {"image": image, "faces": [], "error": None}
         try:
             result, annotated = annotate_image(pipeline, image)
             entry["faces"] = [f.to_json() for f in result.faces]
-            if not args.no_save:
+            if not result.faces:
+                entry["error"] = "No face found in this image."  # and no annotated copy of it
+            elif not args.no_save:
                 dest = Path(args.out) if args.out else Path(image).resolve().parent
                 entry["annotated"] = str(save_annotated(annotated, image, dest))
-            if not result.faces:
-                entry["error"] = "No face found in this image."
         except UserError as exc:
             entry["error"] = str(exc)
             failures += 1
@@ -153,15 +200,13 @@ def cmd_annotate(args) -> int:
                 faces = ", ".join(
                     f"{f['label']} {f['confidence']:.0%} {f['emoji']}" for f in entry["faces"]
                 )
-                print(
-                    f"{image}: {len(entry['faces'])} face(s): {faces}"
-                    + (f" -> {entry.get('annotated')}" if entry.get("annotated") else "")
-                )
+                saved = f" -> {entry['annotated']}" if entry.get("annotated") else ""
+                print(f"{image}: {len(entry['faces'])} face(s): {faces}{saved}")
             else:
-                print(f"{image}: {entry['error']}")
+                print(f"{image}: {entry['error']}", file=sys.stderr)
     if args.json:
         print(json.dumps(out, indent=1, ensure_ascii=False))
-    return 1 if failures == len(args.images) else 0
+    return 1 if failures == len(images) else 0
 
 
 def cmd_evaluate(args) -> int:
@@ -204,7 +249,12 @@ def cmd_bench(args) -> int:
             ) from exc
     pipeline = build_pipeline(_settings(args))
     r = run_bench(
-        args.source, pipeline, frames=args.frames, paced=False if args.unpaced else None, size=size
+        args.source,
+        pipeline,
+        frames=args.frames,
+        paced=False if args.unpaced else None,
+        size=size,
+        record="video" if args.record_video else bool(args.record),
     )
     if args.json:
         print(json.dumps(r))
@@ -222,6 +272,63 @@ def cmd_bench(args) -> int:
     )
     print("stage ms: " + ", ".join(f"{k} {v}" for k, v in r["stage_ms"].items()))
     print(f"peak RSS {r['peak_rss_mb']} MB (growth {r['rss_growth_pct']}%)")
+    if r.get("recording"):
+        rec = r["recording"]
+        video = f", annotated video ({rec['video_frames_skipped']} frames skipped)"
+        print(
+            f"recorded {rec['frames_processed']} frames, {rec['rows']} CSV rows"
+            + (video if rec["video"] else "")
+            + f"; {rec['status']}"
+        )
+    return 0
+
+
+def cmd_analyze(args) -> int:
+    from tqdm import tqdm
+
+    from .core.analyze import iter_analyze
+    from .core.pipeline import build_pipeline
+    from .core.sources import FrameSource, SourceSpec
+
+    if args.every < 1:
+        raise UserError(f"--every must be 1 or more, not {args.every}.", "Use e.g. --every 2.")
+    FrameSource(SourceSpec("file", args.video)).release()  # a bad file: say so before loading
+    settings = _settings(args)
+    pipeline = build_pipeline(settings)
+    print(f"detector: {pipeline.detector.name}; model: {pipeline.classifier.name}", file=sys.stderr)
+    steps = iter_analyze(
+        args.video,
+        pipeline,
+        out_dir=args.out,
+        every=args.every,
+        save_video=args.video,
+        settings=dataclasses.asdict(settings),
+    )
+    with tqdm(unit="frame", file=sys.stderr, dynamic_ncols=True, mininterval=0.5) as bar:
+        while True:
+            try:
+                step = next(steps)
+            except StopIteration as stop:
+                r = stop.value
+                break
+            bar.total = step.total
+            bar.update(step.done - bar.n)
+    if not r.tracks:
+        print(f"No face was found in {args.video}.", file=sys.stderr)
+    if args.json:
+        print(json.dumps(r.to_json(), ensure_ascii=False))
+        return 0
+    speed = r.fps_processed * args.every / r.session.get("fps", 30.0)
+    print(
+        f"{r.frames} frames ({r.duration_s:.1f} s of video) at {r.fps_processed} fps "
+        f"({speed:.1f}x real time); {len(r.tracks)} face track(s)"
+    )
+    for t in r.tracks:
+        print(
+            f"  face {t['id']}: {t['first_s']:.1f}-{t['last_s']:.1f} s, {t['frames']} frames, "
+            f"mostly {t['dominant']}"
+        )
+    print(f"results: {r.folder}")
     return 0
 
 
@@ -230,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["train"]:  # the bundle trains as a subprocess of itself
         from fer_training.cli import main as train_main
 
-        return train_main(argv[1:])
+        return train_main(argv[1:], prog="fer-desktop train")
     args = build_parser().parse_args(argv)
     if args.version:
         from . import __version__
@@ -241,6 +348,12 @@ def main(argv: list[str] | None = None) -> int:
         from .selftest import self_test
 
         return self_test()
+    from .core.logs import install_cli_excepthook, setup_logging
+    from .core.threads import configure_threads
+
+    setup_logging(stderr=args.command not in (None, "gui"))  # the GUI shows messages in windows
+    install_cli_excepthook()
+    configure_threads()  # once, before any model is loaded
     as_json = bool(getattr(args, "json", False))
     try:
         if args.command == "annotate":
@@ -249,13 +362,20 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_evaluate(args)
         if args.command == "bench":
             return cmd_bench(args)
+        if args.command == "analyze":
+            return cmd_analyze(args)
     except UserError as exc:
         _print_error(exc, as_json)
         return 2
     source = getattr(args, "source", None) or args.top_source
     from .app import run_gui
 
-    return run_gui(source=source)
+    try:
+        settings = _settings(args)  # the user's settings with --model/--detector/... on top
+    except UserError as exc:
+        _print_error(exc, False)
+        return 2
+    return run_gui(source=source, settings=settings)
 
 
 if __name__ == "__main__":

@@ -16,9 +16,9 @@ from fer_desktop.core.errors import UserError
 from .config import TrainConfig
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "fer-train") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="fer-train",
+        prog=prog,
         description="Train an emotion classifier. Prints one JSON object per line on stdout "
         "(events: start, progress, epoch, log, finished, stopped, error); a progress bar goes to stderr.",
     )
@@ -80,9 +80,9 @@ class _Progress:
             self.bar = None
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "fer-train") -> int:
     multiprocessing.freeze_support()  # the DataLoader worker, inside a frozen bundle on Windows/macOS
-    args = build_parser().parse_args(argv)
+    args = build_parser(prog).parse_args(argv)
     progress = _Progress(enabled=not args.no_progress and sys.stderr.isatty())
 
     def emit(ev: dict) -> None:
