@@ -89,7 +89,7 @@ def choose_dataset(qtbot, tab, path: Path, button: str = "folder") -> None:
     qtbot.mouseClick(b, Qt.MouseButton.LeftButton)
 
 
-def tiny_settings(tab, arch: str = "simple_cnn", epochs: int = 2) -> None:
+def tiny_settings(tab, arch: str = "tiny_cnn", epochs: int = 2) -> None:
     s = tab.settings
     s.arch.setCurrentText(arch)
     s.epochs.setValue(epochs)
@@ -235,9 +235,9 @@ def test_malformed_dataset_shows_the_error_at_once(qtbot, make_tab, tmp_path):
 def test_real_run_curves_matrix_and_use_model(qtbot, make_tab):
     tab = make_tab()
     choose_dataset(qtbot, tab, FER_ZIP, button="zip")
-    qtbot.waitUntil(lambda: "train 28,709" in tab.settings.data_status.text(), timeout=60_000)
+    qtbot.waitUntil(lambda: "train 28,278" in tab.settings.data_status.text(), timeout=60_000)
     assert tab.start_button.isEnabled()
-    tiny_settings(tab, "simple_cnn", epochs=2)
+    tiny_settings(tab, "tiny_cnn", epochs=2)
     finished = []
     tab.runner.finished.connect(finished.append)
     with qtbot.waitSignal(tab.runner.exited, timeout=RUN_MS):
@@ -279,7 +279,7 @@ def test_stop_during_a_run_then_resume(qtbot, make_tab):
     tab = make_tab()
     tab.settings.set_dataset(str(FER_ZIP))
     qtbot.waitUntil(lambda: tab.start_button.isEnabled(), timeout=60_000)
-    tiny_settings(tab, "fer_net", epochs=3)
+    tiny_settings(tab, "tiny_cnn", epochs=3)
     events = []
     tab.runner.finished.connect(events.append)
     with qtbot.waitSignal(tab.runner.epoch, timeout=RUN_MS):
@@ -315,13 +315,9 @@ def test_resume_of_a_folder_without_checkpoint_is_an_error(qtbot, make_tab, tmp_
 # --- the plot and matrix widgets ---------------------------------------------------------------
 
 
-def test_nice_ticks_and_row_normalisation():
-    from fer_desktop.ui.confusion import row_normalised
-    from fer_desktop.ui.plots import nice_ticks
+def test_row_normalisation():
+    from fer_desktop.core.metrics import row_normalised
 
-    assert nice_ticks(0, 1, 5) == [0, 0.2, 0.4, 0.6, 0.8, 1.0]
-    assert nice_ticks(1, 30, 5, integer=True) == [5, 10, 15, 20, 25, 30]
-    assert nice_ticks(1.2, 1.8, 3) == [1.2, 1.4, 1.6, 1.8]
     assert row_normalised([[1, 3], [0, 0]]) == [[0.25, 0.75], [0.0, 0.0]]
 
 
