@@ -10,22 +10,32 @@ from pathlib import Path
 
 from .core.errors import UserError
 
+DETECTOR_CHOICES = ("auto", "yunet", "yolo")  # as core.detectors.DETECTOR_CHOICES (no cv2 import)
+BACKEND_HELP = (
+    "emotion classifier backend: auto (the model's ONNX export on ONNX Runtime when on the CPU; "
+    "torch for a GPU, bf16/fp16 or a .pt without export), onnx, onnxruntime, opencv, torch"
+)
+BACKEND_CHOICES = ("auto", "onnx", "onnxruntime", "opencv", "torch")
+
 
 def _add_pipeline_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--detector",
-        choices=("auto", "haar", "yolo"),
-        help="face detector (default: settings, auto)",
+        choices=DETECTOR_CHOICES,
+        help="face detector; auto = YOLOv8-face if downloaded, else YuNet (default: settings)",
     )
     p.add_argument(
         "--detector-weights",
-        metavar="PT",
-        help="local YOLOv8 face weights instead of the hub download",
+        metavar="FILE",
+        help="a local detector file instead of the default: YOLOv8 face .pt or YuNet .onnx",
     )
     p.add_argument(
-        "--model", metavar="PT", help="emotion model checkpoint (default: the shipped model)"
+        "--model",
+        metavar="FILE",
+        help="emotion model: a .pt checkpoint or its .onnx export (default: the shipped model)",
     )
     p.add_argument("--device", help="auto (CUDA > MPS > CPU), cpu, cuda, mps")
+    p.add_argument("--backend", choices=BACKEND_CHOICES, help=BACKEND_HELP)
     p.add_argument(
         "--precision", choices=("auto", "bf16", "fp16", "fp32"), help="classifier precision on CPU"
     )
@@ -50,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--self-test",
         action="store_true",
-        help="check the installation or bundle headlessly; JSON summary",
+        help="check the installation or bundle headlessly (with --source VIDEO: time the Live "
+        "tab on it); JSON summary",
     )
     sub = p.add_subparsers(dest="command")
 
@@ -73,7 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("evaluate", help="score an emotion model on labelled face crops")
     e.add_argument("data", help="folder or zip with <split>/<class>/*.jpg (or fer2013.csv)")
     e.add_argument("--split", help="split to score (default: test/validation)")
-    e.add_argument("--model", metavar="PT", help="checkpoint (default: the shipped model)")
+    e.add_argument(
+        "--model", metavar="FILE", help=".pt checkpoint or .onnx export (default: shipped model)"
+    )
+    e.add_argument("--backend", choices=BACKEND_CHOICES, default="auto", help=BACKEND_HELP)
     e.add_argument("--device", default="auto", help="auto (CUDA > MPS > CPU), cpu, cuda, mps")
     e.add_argument("--precision", choices=("auto", "bf16", "fp16", "fp32"), default="auto")
     e.add_argument("--tta", action="store_true", help="average with the horizontally flipped face")
@@ -103,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser(
         "analyze", help="analyse a whole video file: faces.csv, session.json (+ annotated.mp4)"
     )
-    v.add_argument("video", metavar="VIDEO")
+    v.add_argument("video_path", metavar="VIDEO")
     v.add_argument(
         "-o",
         "--out",
@@ -111,13 +125,42 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder for the results (default: a new folder in the sessions folder)",
     )
     v.add_argument("--every", type=int, default=1, help="process every N-th frame (default 1)")
-    v.add_argument("--video", action="store_true", help="also write annotated.mp4")
+    v.add_argument(
+        "--video", dest="save_video", action="store_true", help="also write annotated.mp4"
+    )
     v.add_argument("--json", action="store_true", help="print one JSON object with the results")
     _add_pipeline_args(v)
+
+    d = sub.add_parser(
+        "detect-eval",
+        help="measure a face detector on photos with boxes: recall, precision, ms per image",
+    )
+    d.add_argument("images", metavar="IMAGES_DIR", help="folder of photos")
+    d.add_argument(
+        "--boxes", required=True, metavar="CSV", help="true face boxes: image,x1,y1,x2,y2 (pixels)"
+    )
+    d.add_argument("--detector", choices=DETECTOR_CHOICES, help="default: settings, auto")
+    d.add_argument("--detector-weights", metavar="FILE", help="YOLOv8 face .pt or YuNet .onnx")
+    d.add_argument("--device", help="for YOLO: auto, cpu, cuda, mps")
+    d.add_argument(
+        "--size", type=int, help="input size: YuNet's longest side (640), YOLO's imgsz (640)"
+    )
+    d.add_argument("--score", type=float, help="minimum face score (YuNet 0.58, YOLO 0.3)")
+    d.add_argument(
+        "--min-height", type=float, default=40, help="faces counted for recall (px, default 40)"
+    )
+    d.add_argument("--iou", type=float, default=0.4, help="IoU for a match (default 0.4)")
+    d.add_argument("--limit", type=int, help="score only the first N images")
+    d.add_argument("--json", action="store_true")
 
     sub.add_parser(
         "train",
         help="train a model (same as fer-train; see fer-desktop train --help)",
+        add_help=False,
+    )
+    sub.add_parser(
+        "export",
+        help="export a .pt model to ONNX (python -m fer_training.export; see export --help)",
         add_help=False,
     )
     return p
@@ -133,6 +176,7 @@ def _settings(args):
         "model",
         "device",
         "precision",
+        "backend",
         "detect_every",
         "yolo_imgsz",
     ):
@@ -213,7 +257,13 @@ def cmd_evaluate(args) -> int:
     from .core.classifier import EmotionClassifier
     from .core.evaluate import evaluate_classifier
 
-    clf = EmotionClassifier(args.model, device=args.device, precision=args.precision, tta=args.tta)
+    clf = EmotionClassifier(
+        args.model,
+        device=args.device,
+        precision=args.precision,
+        tta=args.tta,
+        backend=args.backend,
+    )
     r = evaluate_classifier(clf, args.data, args.split, limit=args.limit)
     if args.json:
         print(json.dumps(r))
@@ -283,25 +333,65 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_detect_eval(args) -> int:
+    from .core.detect_eval import evaluate_detector
+    from .core.detectors import make_detector
+
+    if args.size is not None and args.size < 32:
+        raise UserError(f"--size {args.size} is too small.", "Use 32 or more, e.g. --size 640.")
+    if args.score is not None and not 0 < args.score < 1:
+        raise UserError(f"--score {args.score} is not between 0 and 1.", "Use e.g. --score 0.5.")
+    s = _settings(args)
+    det = make_detector(
+        s.detector,
+        weights=s.detector_weights or None,
+        device=s.device,
+        imgsz=args.size or s.yolo_imgsz,
+        yunet_side=args.size,
+        score=args.score,
+    )
+    r = evaluate_detector(
+        det, args.images, args.boxes, min_height=args.min_height, iou_min=args.iou, limit=args.limit
+    )
+    if args.json:
+        print(json.dumps(r))
+        return 0
+    setting = ", ".join(f"{k} {v}" for k, v in r["settings"].items())
+    print(f"detector: {r['detector']} ({setting})")
+    print(
+        f"{r['images']} images, {r['faces']} faces, {r['faces_counted']} at least "
+        f"{r['min_height']:g} px tall; a match needs IoU >= {r['iou']:g}"
+    )
+    tp = r["true_positives"]
+    print(
+        f"recall {r['recall']} ({tp} of {r['faces_counted']}); precision {r['precision']} "
+        f"({r['false_positives']} false detections; {r['small_faces_found']} smaller faces "
+        "found, not counted)"
+    )
+    print(f"{r['ms_per_image']} ms per image (median {r['ms_per_image_p50']})")
+    return 0
+
+
 def cmd_analyze(args) -> int:
     from tqdm import tqdm
 
     from .core.analyze import iter_analyze
-    from .core.pipeline import build_pipeline
     from .core.sources import FrameSource, SourceSpec
 
     if args.every < 1:
         raise UserError(f"--every must be 1 or more, not {args.every}.", "Use e.g. --every 2.")
-    FrameSource(SourceSpec("file", args.video)).release()  # a bad file: say so before loading
+    FrameSource(SourceSpec("file", args.video_path)).release()  # a bad file: say so first
+    from .core.pipeline import build_pipeline
+
     settings = _settings(args)
     pipeline = build_pipeline(settings)
     print(f"detector: {pipeline.detector.name}; model: {pipeline.classifier.name}", file=sys.stderr)
     steps = iter_analyze(
-        args.video,
+        args.video_path,
         pipeline,
         out_dir=args.out,
         every=args.every,
-        save_video=args.video,
+        save_video=args.save_video,
         settings=dataclasses.asdict(settings),
     )
     with tqdm(unit="frame", file=sys.stderr, dynamic_ncols=True, mininterval=0.5) as bar:
@@ -314,7 +404,7 @@ def cmd_analyze(args) -> int:
             bar.total = step.total
             bar.update(step.done - bar.n)
     if not r.tracks:
-        print(f"No face was found in {args.video}.", file=sys.stderr)
+        print(f"No face was found in {args.video_path}.", file=sys.stderr)
     if args.json:
         print(json.dumps(r.to_json(), ensure_ascii=False))
         return 0
@@ -334,10 +424,22 @@ def cmd_analyze(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] in (["train"], ["export"]):
+        from .core.resources import FULL_BUILD_HINT, torch_available
+
+        if not torch_available():  # the default bundle: no torch, so no training or export
+            print(f"error: {argv[0]} needs PyTorch.\n  {FULL_BUILD_HINT}", file=sys.stderr)
+            return 2
     if argv[:1] == ["train"]:  # the bundle trains as a subprocess of itself
+        # The entry point is the one place above both packages: the app's layers (core, workers,
+        # ui) never import the trainer (import-linter contract), so there is no package cycle.
         from fer_training.cli import main as train_main
 
         return train_main(argv[1:], prog="fer-desktop train")
+    if argv[:1] == ["export"]:
+        from fer_training.export import main as export_main
+
+        return export_main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.version:
         from . import __version__
@@ -347,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.self_test:
         from .selftest import self_test
 
-        return self_test()
+        return self_test(source=args.top_source)  # --source VIDEO: time the Live tab on it
     from .core.logs import install_cli_excepthook, setup_logging
     from .core.threads import configure_threads
 
@@ -364,6 +466,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_bench(args)
         if args.command == "analyze":
             return cmd_analyze(args)
+        if args.command == "detect-eval":
+            return cmd_detect_eval(args)
     except UserError as exc:
         _print_error(exc, as_json)
         return 2

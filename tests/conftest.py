@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import atexit
+import hashlib
 import os
 import shutil
 import socket
+import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,7 @@ os.environ["FER_DESKTOP_HOME"] = _TEST_HOME
 atexit.register(shutil.rmtree, _TEST_HOME, ignore_errors=True)
 
 TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
+SHARED_MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
 WATCHED_THREADS = ("fer-capture", "fer-inference", "fer-open-source", "fer-photos", "fer-save")
 
 
@@ -27,25 +31,82 @@ def _no_network(*args, **kwargs):
     raise AssertionError(f"test tried to use the network: {args[:2]}")
 
 
+@pytest.fixture
+def no_network(monkeypatch):
+    """Any socket use fails the test: proves a code path stays offline."""
+    monkeypatch.setattr(socket, "getaddrinfo", _no_network)
+    monkeypatch.setattr(socket, "create_connection", _no_network)
+    monkeypatch.setattr(socket.socket, "connect", _no_network)
+
+
 @pytest.fixture(scope="session")
-def untrained_yolo_pt(tmp_path_factory) -> Path:
-    """An untrained YOLOv8n-sized detection network saved by ultralytics as `model.pt`.
-
-    Built from ultralytics' bundled `yolov8n.yaml` (no download; sockets are blocked while it is
-    built). Stands in for the YOLOv8 face weights, which tests must not download.
-    """
-    from fer_desktop.core import detectors  # sets YOLO_OFFLINE before ultralytics is imported
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(socket, "getaddrinfo", _no_network)
-        mp.setattr(socket, "create_connection", _no_network)
-        mp.setattr(socket.socket, "connect", _no_network)
-        YOLO, _ = detectors._import_ultralytics()
-        model = YOLO("yolov8n.yaml", task="detect", verbose=False)
-        path = tmp_path_factory.mktemp("yolo") / "model.pt"
-        model.save(str(path))
-    assert path.is_file() and path.stat().st_size > 1_000_000
+def yolo_face_pt() -> Path:
+    """Real YOLOv8n face weights (../shared/models/yolov8n-face.pt): for tests only, never shipped."""
+    path = SHARED_MODELS / "yolov8n-face.pt"
+    if not path.is_file():
+        pytest.skip(f"YOLOv8 face weights not found at {path} (the shared models folder)")
     return path
+
+
+@dataclass
+class HubCache:
+    """A Hugging Face hub cache folder that tests fill with the layout huggingface_hub writes."""
+
+    path: Path
+
+    def add(self, weights: Path, repo_id: str = "", filename: str = "") -> Path:
+        """Put `weights` in as `repo_id`/`filename` (default: the YOLOv8 face repo's model.pt):
+        blobs/<sha256>, snapshots/<commit>/<filename> -> blob, refs/main. Returns the snapshot path.
+        """
+        from fer_desktop.core.detectors import YOLO_FILENAME, YOLO_REPO_ID
+
+        repo = self.path / ("models--" + (repo_id or YOLO_REPO_ID).replace("/", "--"))
+        commit = hashlib.sha1(str(weights).encode()).hexdigest()
+        blob = repo / "blobs" / hashlib.sha256(weights.read_bytes()).hexdigest()
+        snapshot = repo / "snapshots" / commit / (filename or YOLO_FILENAME)
+        blob.parent.mkdir(parents=True, exist_ok=True)
+        snapshot.parent.mkdir(parents=True, exist_ok=True)
+        (repo / "refs").mkdir(exist_ok=True)
+        shutil.copyfile(weights, blob)
+        try:
+            snapshot.symlink_to(os.path.relpath(blob, snapshot.parent))
+        except OSError:  # no symlinks (Windows without developer mode): huggingface_hub copies too
+            shutil.copyfile(blob, snapshot)
+        (repo / "refs" / "main").write_text(commit)
+        return snapshot
+
+
+@pytest.fixture
+def offline_hub(monkeypatch, tmp_path) -> HubCache:
+    """An empty Hugging Face cache in HF_HUB_CACHE, HF_HUB_OFFLINE=1, and no bundled YOLO weights.
+
+    The detectors read both variables at call time; the real `hf_hub_download` does the lookup.
+    """
+    from fer_desktop.core.detectors import BUNDLED_YOLO_NAME
+    from fer_desktop.core.resources import resources_dir
+
+    hub = tmp_path / "hf-hub"
+    hub.mkdir()
+    monkeypatch.setenv("HF_HUB_CACHE", str(hub))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    real = resources_dir()
+    if (real / "detectors" / BUNDLED_YOLO_NAME).exists():  # a developer's bundle-ready tree
+        res = tmp_path / "resources"
+        res.mkdir()
+        for entry in real.iterdir():
+            if entry.name != "detectors":
+                (res / entry.name).symlink_to(entry)
+        shutil.copytree(real / "detectors", res / "detectors")
+        (res / "detectors" / BUNDLED_YOLO_NAME).unlink()
+        monkeypatch.setenv("FER_DESKTOP_RESOURCES", str(res))
+    return HubCache(hub)
+
+
+@pytest.fixture
+def yolo_hub_cache(offline_hub, yolo_face_pt) -> Path:
+    """`offline_hub` holding the real YOLOv8n face weights as
+    arnabdhar/YOLOv8-Face-Detection/model.pt. Returns the cached file's path."""
+    return offline_hub.add(yolo_face_pt)
 
 
 @pytest.fixture(scope="session")
@@ -75,16 +136,28 @@ def _leftover_threads(before: set) -> list[threading.Thread]:
     ]
 
 
+def _busy_pool_threads() -> list[str]:
+    """Background jobs (superqt workers in Qt's global thread pool) still running."""
+    if "PySide6.QtCore" not in sys.modules:
+        return []
+    from PySide6.QtCore import QThreadPool
+
+    n = QThreadPool.globalInstance().activeThreadCount()
+    return [f"{n} background job(s) in Qt's thread pool"] if n else []
+
+
 @pytest.fixture(autouse=True)
 def no_leftover_threads():
-    """Fail a test that leaves a non-daemon thread, or a capture/inference/photo thread, running."""
+    """Fail a test that leaves a non-daemon thread, a capture/inference thread, or a background
+    job (workers/tasks.py) running."""
     before = set(threading.enumerate())
     yield
     deadline = time.monotonic() + 3.0  # threads that were told to stop may need a moment
-    while (extra := _leftover_threads(before)) and time.monotonic() < deadline:
+    while True:
+        extra = [f"{t.name} (daemon={t.daemon})" for t in _leftover_threads(before)]
+        extra += _busy_pool_threads()
+        if not extra or time.monotonic() > deadline:
+            break
         time.sleep(0.05)
     if extra:
-        pytest.fail(
-            "test left threads running: "
-            + ", ".join(f"{t.name} (daemon={t.daemon})" for t in extra)
-        )
+        pytest.fail("test left threads running: " + ", ".join(extra))

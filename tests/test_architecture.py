@@ -1,4 +1,8 @@
-"""Layering rules: the core never imports Qt (checked in a fresh interpreter with PySide6 blocked)."""
+"""Layering rules and one-implementation rules.
+
+The core and the trainer never import Qt (checked in a fresh interpreter with Qt blocked); the
+import-linter contracts in pyproject.toml hold; shared logic exists once.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,8 @@ BLOCK_QT = """
 import importlib.abc, sys
 class Block(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
-        if name.split('.')[0] in ('PySide6', 'PyQt5', 'PyQt6', 'shiboken6'):
+        if name.split('.')[0] in ('PySide6', 'PyQt5', 'PyQt6', 'shiboken6', 'qtpy', 'superqt',
+                                  'pyqtgraph'):
             raise ImportError('Qt imported from the core: ' + name)
 sys.meta_path.insert(0, Block())
 import pkgutil, importlib, fer_desktop.core as core, fer_training
@@ -36,3 +41,62 @@ def test_training_does_not_use_generic_top_level_name():
     import fer_training
 
     assert Path(fer_training.__file__).parent.name == "fer_training"
+
+
+def test_import_linter_contracts_hold():
+    """core/training Qt-free, workers without ui, no fer_desktop <-> fer_training cycle."""
+    exe = Path(sys.executable).with_name("lint-imports")
+    r = subprocess.run([str(exe)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    assert "5 kept, 0 broken" in r.stdout
+
+
+def _sources() -> dict[str, str]:
+    files = list((ROOT / "fer_desktop").rglob("*.py")) + list((ROOT / "training").rglob("*.py"))
+    return {str(f.relative_to(ROOT)): f.read_text(encoding="utf-8") for f in files}
+
+
+def _where(pattern: str) -> list[str]:
+    import re
+
+    rx = re.compile(pattern, re.M)
+    return sorted(name for name, text in _sources().items() if rx.search(text))
+
+
+def test_shared_logic_exists_once():
+    assert _where(r"^def iou\(") == ["fer_desktop/core/geometry.py"]
+    assert _where(r"^IMAGE_EXTS\s*=") == ["fer_desktop/core/image_files.py"]
+    assert _where(r"np\.bincount\(.*\* ?k") == ["fer_desktop/core/metrics.py"]  # confusion matrix
+    # One look for confusion matrices: both renderers take their colours from core.heatmap.
+    assert _where(r"^def (heat_colour|heat_rgb)\(") == ["fer_desktop/core/heatmap.py"]
+    for user in ("fer_desktop/ui/confusion.py", "training/fer_training/model_card.py"):
+        assert "fer_desktop.core.heatmap import" in _sources()[user], user
+    # torch's thread count: chosen once at start-up (core/threads.py); the trainer sets its own.
+    assert _where(r"torch\.set_num_threads\(") == [
+        "fer_desktop/core/threads.py",
+        "training/fer_training/cli.py",
+    ]
+
+
+def test_one_background_worker_abstraction():
+    """No hand-made thread-plus-lock-plus-counter in the GUI layers: superqt via workers/tasks."""
+    gui = {
+        k: v
+        for k, v in _sources().items()
+        if k.startswith(("fer_desktop/ui", "fer_desktop/workers"))
+    }
+    for name, text in gui.items():
+        if name == "fer_desktop/workers/tasks.py":
+            continue
+        for banned in ("threading.Thread(", "QThreadPool(", "BackgroundCall", "_LatestSlot"):
+            assert banned not in text, f"{name} uses {banned}"
+
+
+def test_live_stats_keep_their_window():
+    from fer_desktop.core.live import LiveStats
+
+    stats = LiveStats(window=5)
+    for i in range(20):
+        stats.latencies.append(i)
+        stats.infer_times.append(i)
+    assert list(stats.latencies) == [15, 16, 17, 18, 19] and stats.infer_times.maxlen == 5

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +12,6 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
-from fer_desktop.core.detectors import YOLO_FILENAME, YOLO_REPO_ID
 from fer_desktop.core.emotions import CLASSES, emoji_for
 from fer_desktop.core.overlay import draw_faces
 from fer_desktop.core.settings import Settings
@@ -41,7 +39,7 @@ def live_threads() -> list[str]:
 
 def make_tab(qtbot, settings=None, **kwargs) -> LiveTab:
     kwargs.setdefault("camera_lister", list)
-    tab = LiveTab(settings=settings or Settings(detector="haar", device="cpu"), **kwargs)
+    tab = LiveTab(settings=settings or Settings(detector="yunet", device="cpu"), **kwargs)
     qtbot.addWidget(tab)
     tab.resize(1100, 650)
     tab.show()
@@ -94,13 +92,25 @@ def test_video_shows_faces_figures_and_stops_cleanly(tab, video_path, qtbot):
     not_background = np.any(np.abs(shot.astype(int) - (24, 24, 28)) > 30, axis=2).mean()
     assert not_background > 0.4
     assert not np.array_equal(tab.view.displayed_image, tab.view.frame)  # boxes drawn on a copy
-    tab.stop()
-    assert not tab.is_running()
-    assert tab.session.engine is None and live_threads() == []
+    tab.stop()  # returns at once; the threads finish in the background
+    assert not tab.is_running() and tab.session.engine is None
+    assert tab.session.wait(5) and live_threads() == []
     assert tab.start_button.isEnabled() and not tab.stop_button.isEnabled()
 
 
+def test_short_video_loops_by_default(tab, video_path, qtbot):
+    """The 4.5 s clip would be over before a user looked: under 30 s it starts again by default."""
+    assert tab.panel.loop_combo.currentData() == "auto"
+    tab.start_source(str(video_path))
+    qtbot.waitUntil(lambda: tab.last_stats.get("captured", 0) > 160, timeout=60_000)  # 135 frames
+    assert tab.is_running() and last_error(tab) == ""
+    tab.stop()
+    assert tab.session.wait(5) and live_threads() == []
+
+
 def test_video_end_is_reported_and_the_tab_keeps_working(tab, video_path, qtbot):
+    tab.panel.loop_combo.setCurrentIndex(tab.panel.loop_combo.findData("never"))
+    assert tab.settings.loop_video == "never"
     with qtbot.waitSignal(tab.session.ended, timeout=60_000):
         tab.start_source(str(video_path))
     assert not tab.is_running()
@@ -113,7 +123,7 @@ def test_video_end_is_reported_and_the_tab_keeps_working(tab, video_path, qtbot)
     tab.start_source(str(video_path))  # play again
     qtbot.waitUntil(lambda: tab.last_result is not None, timeout=30_000)
     tab.stop()
-    assert live_threads() == []
+    assert tab.session.wait(5) and live_threads() == []
 
 
 # ------------------------------------------------------------------------------------ errors
@@ -137,7 +147,7 @@ def test_unreachable_stream_fails_in_reasonable_time(tab, qtbot):
 def test_bad_weights_file_is_a_clear_error(qtbot, tmp_path, video_path):
     bad = tmp_path / "bad_weights.pt"
     bad.write_bytes(b"\x00not a checkpoint" * 100)
-    tab = make_tab(qtbot, Settings(detector="haar", device="cpu", model=str(bad)))
+    tab = make_tab(qtbot, Settings(detector="yunet", device="cpu", model=str(bad)))
     qtbot.waitUntil(lambda: "bad_weights.pt" in last_error(tab), timeout=LOAD_MS)
     assert "fer-train" in last_error(tab)  # what to do: choose a checkpoint written by fer-train
     tab.last_error = ""
@@ -163,38 +173,21 @@ def test_cameras_present_are_listed(qtbot):
     assert items == ["Camera 0", "Camera 2", "Video file…", "Stream URL…"]
 
 
-def _populate_hub_cache(hub: Path, weights: Path) -> None:
-    commit = "0123456789abcdef0123456789abcdef01234567"
-    repo = hub / ("models--" + YOLO_REPO_ID.replace("/", "--"))
-    (repo / "snapshots" / commit).mkdir(parents=True)
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text(commit)
-    shutil.copyfile(weights, repo / "snapshots" / commit / YOLO_FILENAME)
-
-
-def test_fetch_detector_offline_error_then_switch_when_cached(
-    qtbot, tmp_path, monkeypatch, untrained_yolo_pt
-):
-    hub = tmp_path / "hub"
-    hub.mkdir()
-    monkeypatch.setenv("HF_HUB_CACHE", str(hub))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the real fetch code, no network
-    monkeypatch.setenv(
-        "FER_DESKTOP_RESOURCES", str(Path(__file__).resolve().parents[1] / "resources")
-    )
-    tab = make_tab(qtbot)
+def test_fetch_detector_offline_error_then_switch_when_cached(qtbot, offline_hub, yolo_face_pt):
+    tab = make_tab(qtbot)  # the real fetch code against an empty offline hub cache
     qtbot.waitUntil(lambda: tab.pipeline is not None, timeout=LOAD_MS)
-    assert tab.fetch_button.isVisible()  # the offline Haar detector is in use
+    assert tab.fetch_button.isVisible()  # the offline YuNet detector is in use
     tab.fetch_detector()
     qtbot.waitUntil(lambda: "YOLOv8" in last_error(tab), timeout=20_000)
     assert "HF_HUB_OFFLINE" in last_error(tab)
-    assert tab.settings.detector == "haar" and tab.fetch_button.isEnabled()
-    _populate_hub_cache(hub, untrained_yolo_pt)  # as if the download had worked
+    assert tab.settings.detector == "yunet" and tab.fetch_button.isEnabled()
+    offline_hub.add(yolo_face_pt)  # as if the download had worked
     with qtbot.waitSignal(tab.pipeline_changed, timeout=LOAD_MS) as sig:
         tab.fetch_detector()
     assert tab.settings.detector == "yolo"
     assert "YOLOv8" in sig.args[0]["detector"] and "YOLOv8" in tab.detector_label.text()
     assert not tab.fetch_button.isVisible()
+    tab.shutdown()
 
 
 # ------------------------------------------------------------------------------ the view alone
@@ -271,10 +264,11 @@ def test_main_window_switches_model_and_closes_cleanly(qtbot, video_path, tmp_pa
     from fer_desktop.ui.main_window import MainWindow
 
     monkeypatch.setenv("FER_DESKTOP_HOME", str(tmp_path / "home"))  # the saved settings stay here
-    win = MainWindow(Settings(detector="haar", device="cpu"))
+    win = MainWindow(Settings(detector="yunet", device="cpu"))
     qtbot.addWidget(win)
     win.show()
-    assert [win.tabs.tabText(i) for i in range(win.tabs.count())] == ["Live", "Photos", "Training"]
+    tabs = [win.tabs.tabText(i) for i in range(win.tabs.count())]
+    assert tabs == ["Live", "Photos", "Videos", "Training"]
     menus = [a.text().replace("&", "") for a in win.menuBar().actions()]
     assert menus == ["File", "Model", "Detector", "Help"]
     qtbot.waitUntil(lambda: "fer_net.pt" in win.status_labels["model"].text(), timeout=LOAD_MS)
@@ -297,7 +291,7 @@ def test_broken_settings_file_is_reported_kept_and_replaced(qtbot, tmp_path, mon
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("FER_DESKTOP_HOME", str(home))
-    (home / "settings.json").write_text('{"detector": "haar", "colour": "blue"}')
+    (home / "settings.json").write_text('{"detector": "yunet", "colour": "blue"}')
     win = MainWindow(preload=False)
     qtbot.addWidget(win)
     assert "Unknown setting(s): colour" in win.last_error
@@ -306,3 +300,56 @@ def test_broken_settings_file_is_reported_kept_and_replaced(qtbot, tmp_path, mon
     assert win.settings == Settings()
     win.close()
     assert Settings.load() == Settings()  # a valid file again
+
+
+def test_live_and_photo_tabs_share_one_set_of_models(qtbot, testdata, tmp_path, monkeypatch):
+    from fer_desktop.ui.main_window import MainWindow
+
+    monkeypatch.setenv("FER_DESKTOP_HOME", str(tmp_path / "home"))
+    win = MainWindow(Settings(detector="yunet", device="cpu"))
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.live_tab.pipeline is not None, timeout=LOAD_MS)
+    with qtbot.waitSignal(win.photo_tab.batch_finished, timeout=LOAD_MS):
+        win.photo_tab.add_paths([testdata / "faces" / "two_people.jpg"])
+    assert win.photo_tab.entries[0].status == "done"
+    live, photo = win.live_tab.pipeline, win.photo_tab.pipeline
+    assert live is not photo  # each tab keeps its own tracker state ...
+    assert live.classifier is photo.classifier and live.detector is photo.detector  # ... one model
+    assert win.models.loads == 1  # loaded once for both tabs
+    win.close()
+
+
+def test_stop_during_slow_inference_never_blocks_the_window(qtbot, video_path):
+    from fer_desktop.core.models import LoadedModels, load_models
+
+    class SlowClassifier:
+        def __init__(self, real):
+            self._real, self.inside = real, threading.Event()
+
+        def __getattr__(self, name):
+            return getattr(self._real, name)
+
+        def classify(self, frame, boxes, *args, **kwargs):
+            self.inside.set()
+            time.sleep(1.5)
+            return self._real.classify(frame, boxes, *args, **kwargs)
+
+    slow = {}
+
+    def slow_models(settings):
+        real = load_models(settings)
+        slow["clf"] = SlowClassifier(real.classifier)
+        return LoadedModels(real.detector, slow["clf"], real.key)
+
+    tab = make_tab(qtbot, models_loader=slow_models)
+    qtbot.waitUntil(lambda: tab.pipeline is not None, timeout=LOAD_MS)
+    tab.start_source(str(video_path))
+    qtbot.waitUntil(slow["clf"].inside.is_set, timeout=30_000)  # inside a slow classification
+    t0 = time.perf_counter()
+    qtbot.mouseClick(tab.stop_button, Qt.MouseButton.LeftButton)
+    blocked = time.perf_counter() - t0
+    assert blocked < 0.1, f"Stop blocked the window for {blocked * 1000:.0f} ms"
+    assert not tab.is_running() and tab.start_button.isEnabled()
+    assert tab.state_label.text() == "Stopped"
+    tab.shutdown()  # the window closing waits for the sleeping inference thread
+    assert live_threads() == []

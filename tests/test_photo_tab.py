@@ -32,7 +32,7 @@ def last_error(widget) -> str:
 
 @pytest.fixture
 def tab(qtbot):
-    t = PhotoTab(settings=Settings(detector="haar", device="cpu"))
+    t = PhotoTab(settings=Settings(detector="yunet", device="cpu"))
     qtbot.addWidget(t)
     t.resize(1200, 700)
     t.show()
@@ -74,7 +74,8 @@ def test_two_people_shows_two_faces_and_bars(tab, photos_dir, qtbot):
     pos = QPoint(round(r.x() + (x1 + x2) / 2 * s), round(r.y() + (y1 + y2) / 2 * s))
     qtbot.mouseClick(tab.view, Qt.MouseButton.LeftButton, pos=pos)
     assert tab.selected_face == other.track_id
-    assert tab.bars.title.startswith(f"Face {other.track_id + 1}:")
+    assert tab.bars.title.startswith(f"Face {other.track_id}:")
+    assert sorted(f.track_id for f in e.result.faces) == [1, 2]  # numbered from 1, as live
 
 
 def test_save_writes_copies_and_csv_and_never_overwrites(
@@ -170,7 +171,7 @@ def test_drop_a_folder(tab, photos_dir, qtbot):
 def test_bad_model_fails_every_pending_photo_with_a_message(qtbot, photos_dir, tmp_path):
     bad = tmp_path / "broken.pt"
     bad.write_bytes(b"garbage")
-    tab = PhotoTab(settings=Settings(detector="haar", device="cpu", model=str(bad)))
+    tab = PhotoTab(settings=Settings(detector="yunet", device="cpu", model=str(bad)))
     qtbot.addWidget(tab)
     tab.add_paths([photos_dir / "two_people.jpg"])
     qtbot.waitUntil(lambda: "broken.pt" in last_error(tab), timeout=LOAD_MS)

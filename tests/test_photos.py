@@ -24,7 +24,7 @@ from fer_desktop.core.settings import Settings
 
 @pytest.fixture(scope="module")
 def pipeline():
-    return build_pipeline(Settings(detector="haar", device="cpu"))
+    return build_pipeline(Settings(detector="yunet", device="cpu"))
 
 
 def sha(path: Path) -> str:
@@ -101,6 +101,7 @@ def test_annotate_two_people_finds_two_faces_and_draws(pipeline, testdata):
     original = photos.load_image(path)
     result, annotated = photos.annotate_image(pipeline, path)
     assert len(result.faces) == 2
+    assert sorted(f.track_id for f in result.faces) == [1, 2]  # faces numbered from 1, as live
     for f in result.faces:
         assert set(f.probabilities) == set(CLASSES)
         assert sum(f.probabilities.values()) == pytest.approx(1.0, abs=1e-3)

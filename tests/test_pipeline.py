@@ -10,7 +10,7 @@ import pytest
 
 from fer_desktop.core.classifier import EmotionClassifier, load_checkpoint
 from fer_desktop.core.crops import crop_face
-from fer_desktop.core.detectors import HaarFaceDetector
+from fer_desktop.core.detectors import YuNetFaceDetector
 from fer_desktop.core.emotions import CLASSES, emoji_for
 from fer_desktop.core.errors import UserError
 from fer_desktop.core.pipeline import Pipeline
@@ -22,7 +22,7 @@ needs_faces = pytest.mark.skipif(not FACES.is_dir(), reason=f"test photos not fo
 
 @pytest.fixture(scope="module")
 def pipeline() -> Pipeline:
-    return Pipeline(HaarFaceDetector(), EmotionClassifier(device="cpu"))
+    return Pipeline(YuNetFaceDetector(), EmotionClassifier(device="cpu"))
 
 
 @needs_faces
@@ -57,7 +57,7 @@ def test_faces_of_a_frame_are_classified_in_one_batch(pipeline, monkeypatch):
 
 def test_uncertain_below_threshold():
     clf = EmotionClassifier(device="cpu")
-    p = Pipeline(HaarFaceDetector(), clf, threshold=0.99)
+    p = Pipeline(YuNetFaceDetector(), clf, threshold=0.99)
     face = p._face(1, (0, 0, 10, 10), np.full(7, 1 / 7, np.float32), 1.0)
     assert face.label == "uncertain" and face.emoji == emoji_for("uncertain")
     p.threshold = 0.1
@@ -119,6 +119,6 @@ def test_settings_reject_unknown_keys_and_bad_values(tmp_path):
     path.write_text('{"smoothing": 2}')
     with pytest.raises(UserError, match="smoothing"):
         Settings.load(path)
-    s = Settings(detector="haar", smoothing=0.3)
+    s = Settings(detector="yunet", smoothing=0.3)
     s.save(path)
     assert Settings.load(path) == s

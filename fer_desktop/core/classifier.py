@@ -1,76 +1,113 @@
-"""The emotion classifier: loads a self-describing checkpoint and classifies a batch of face crops."""
+"""The emotion classifier: loads a self-describing model and classifies a batch of face crops.
+
+Two backends compute the same thing (raw grey levels -> probabilities):
+- ONNX (`onnx_model.py`, ONNX Runtime or OpenCV's DNN): the default on the CPU. It needs no torch,
+  so the everyday app starts fast and the default bundle is small. Used when the model is a
+  `.onnx` file, or a `.pt` with its export beside it (`fer_net.pt` -> `fer_net.onnx`).
+- torch (`torch_model.py`): for a GPU (CUDA, MPS), bf16/fp16 precision, and a `.pt` that has not
+  been exported yet. torch is imported only then.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import platform
+import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
-from torch import nn
-from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from .crops import crop_face
-from .devices import pick_device
+from .crops import CropSpec, crop_face
 from .errors import UserError
-from .resources import resource_path
-from .zoo import ARCHITECTURES, build_model
+from .onnx_model import OnnxNet, describe, engine_available, sha256_of
+from .resources import FULL_BUILD_HINT, resource_path, torch_available
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "fer_net.pt"
-CHECKPOINT_KEYS = ("arch", "classes", "input_size", "mean", "std", "model")
+BACKENDS = ("auto", "onnx", "onnxruntime", "opencv", "torch")
+EXPORT_HINT = "Export it once with: python -m fer_training.export {pt}"
 
 
 def default_model_path() -> Path:
-    return resource_path("models", DEFAULT_MODEL)
-
-
-def bf16_supported() -> bool:
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
+    """The shipped model: `fer_net.pt`, or `fer_net.onnx` where only the export ships (default bundle)."""
+    pt = resource_path("models", DEFAULT_MODEL)
+    onnx = pt.with_suffix(".onnx")
+    return onnx if onnx.is_file() and not pt.is_file() else pt
 
 
 def load_checkpoint(path: str | Path) -> dict:
-    """Read and validate a checkpoint; a file that is not one raises UserError."""
-    path = Path(path)
-    hint = "Choose a .pt file written by fer-train (best.pt or last.pt in a run folder)."
-    if not path.is_file():
-        raise UserError(f"Model file not found: {path}", hint)
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:  # pickle, zip and torch errors all mean the same to a user
-        raise UserError(
-            f"{path.name} is not a readable model file ({type(exc).__name__}).", hint
-        ) from exc
-    if not isinstance(ckpt, dict) or any(k not in ckpt for k in CHECKPOINT_KEYS):
-        raise UserError(
-            f"{path.name} is not a fer_desktop emotion model (missing architecture/classes/weights).",
-            hint,
-        )
-    if ckpt["arch"] not in ARCHITECTURES:
-        raise UserError(
-            f"{path.name} uses an unknown architecture '{ckpt['arch']}'.",
-            "Update fer_desktop or choose another model.",
-        )
-    return ckpt
+    """A fer-train checkpoint, read safely (`weights_only=True`); imports torch."""
+    _require_torch(Path(path).name)
+    from .torch_model import load_checkpoint as load
+
+    return load(path)
 
 
-def fuse_conv_bn(model: nn.Module) -> nn.Module:
-    """Fold every BatchNorm2d that directly follows a Conv2d in a Sequential into that conv (eval only)."""
-    for seq in model.modules():
-        if isinstance(seq, nn.Sequential):
-            items = list(seq._modules.items())
-            for (name_a, a), (name_b, b) in zip(items, items[1:]):
-                if isinstance(a, nn.Conv2d) and isinstance(b, nn.BatchNorm2d) and not a.training:
-                    seq._modules[name_a] = fuse_conv_bn_eval(a, b)
-                    seq._modules[name_b] = nn.Identity()
-    return model
+def _require_torch(name: str) -> None:
+    if not torch_available():
+        raise UserError(
+            f"{name} is a PyTorch checkpoint, which this build of fer-desktop cannot run.",
+            "Choose its .onnx export (fer-train writes one beside best.pt). " + FULL_BUILD_HINT,
+        )
+
+
+def _gpu_may_be_present() -> bool:
+    """A cheap look for a CUDA driver or Apple silicon, so that `auto` imports torch only where a
+    GPU could be used (torch itself would take seconds to import just to say 'no')."""
+    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
+        cuda = False
+    elif sys.platform.startswith("linux"):
+        cuda = Path("/proc/driver/nvidia/version").exists() or Path("/dev/nvidiactl").exists()
+    elif sys.platform == "win32":
+        import ctypes.util
+
+        cuda = ctypes.util.find_library("nvcuda") is not None
+    else:
+        cuda = False
+    mps = sys.platform == "darwin" and platform.machine() == "arm64"
+    return cuda or mps
+
+
+def _wants_torch(device: str, precision: str) -> bool:
+    """True when the settings ask for what only torch does: a GPU, bf16 or fp16."""
+    device, precision = (device or "auto").lower(), (precision or "auto").lower()
+    if device.startswith(("cuda", "mps")) or precision in ("bf16", "fp16"):
+        if not torch_available():
+            raise UserError(
+                f"Device {device} with precision {precision} needs PyTorch.",
+                "Use --device cpu --precision fp32 (or auto). " + FULL_BUILD_HINT,
+            )
+        return True
+    if device == "auto" and torch_available() and _gpu_may_be_present():
+        from .devices import pick_device
+
+        return pick_device("auto").type != "cpu"
+    return False
+
+
+@dataclass(frozen=True)
+class Device:
+    """Where the classifier runs; `type` is "cpu", "cuda" or "mps" (as torch.device.type)."""
+
+    type: str
+    index: int | None = None
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
 
 
 class EmotionClassifier:
-    """Batch classifier of face crops. Device CUDA > MPS > CPU unless given; bf16 on capable CPUs."""
+    """Batch classifier of face crops.
+
+    `path`: a `.pt` checkpoint or its `.onnx` export (default: the shipped model). `backend`
+    "auto" runs the ONNX export on the CPU and torch on a GPU or for a `.pt` without export;
+    "onnx" (ONNX Runtime, else OpenCV), "onnxruntime", "opencv" and "torch" force one.
+    """
 
     def __init__(
         self,
@@ -80,85 +117,155 @@ class EmotionClassifier:
         precision: str = "auto",
         tta: bool = False,
         margin: float = 0.05,
+        crop: CropSpec | None = None,
+        backend: str = "auto",
     ) -> None:
         self.path = Path(path) if path else default_model_path()
-        ckpt = load_checkpoint(self.path)
-        self.arch = ckpt["arch"]
-        self.classes: tuple[str, ...] = tuple(ckpt["classes"])
-        self.input_size = int(ckpt["input_size"])
-        self.mean, self.std = float(ckpt["mean"]), float(ckpt["std"])
-        self.val_acc = ckpt.get("val_acc")
-        # Faces are cropped at the dataset's size (48 px), brought to the training faces' sharpness
-        # when the checkpoint asks for it, then resized to the network's input, exactly as in training.
-        self.data_size = int(ckpt.get("data_size", self.input_size))
-        self.target_sharpness = ckpt.get("target_sharpness")
-        self.device = pick_device(device)
-        model = build_model(self.arch, num_classes=len(self.classes), **ckpt.get("arch_kwargs", {}))
-        try:
-            model.load_state_dict({k: v.float() for k, v in ckpt["model"].items()})
-        except RuntimeError as exc:
-            raise UserError(
-                f"{self.path.name}: weights do not match architecture {self.arch}.",
-                "The file is damaged or from another program.",
-            ) from exc
-        if precision == "auto":
-            precision = "bf16" if (self.device.type == "cpu" and bf16_supported()) else "fp32"
-        self.precision = precision
-        # Inference only: fold batch norms into the convolutions, and on a CPU with bf16 support
-        # keep the weights in bf16 (measured: 1.0 ms vs 1.4 ms per face under autocast, same accuracy).
-        model = fuse_conv_bn(model.eval())
-        self.dtype = (
-            torch.bfloat16 if (precision == "bf16" and self.device.type == "cpu") else torch.float32
-        )
-        self.model = model.to(self.device, self.dtype).to(memory_format=torch.channels_last)
+        self.crop = crop if crop is not None else CropSpec(margin=margin)
         self.tta = tta
-        self.margin = margin
+        backend = (backend or "auto").lower()
+        if backend not in BACKENDS:
+            raise UserError(f"Unknown backend '{backend}'.", f"Use one of {', '.join(BACKENDS)}.")
+        pt, onnx, why_not_onnx = self._files()
+        engine = backend
+        if backend in ("auto", "onnx"):
+            engine = "onnxruntime" if engine_available("onnxruntime") else "opencv"
+        if backend == "torch":
+            if pt is None:
+                raise UserError(
+                    f"{self.path.name} is an ONNX export; the torch backend needs its .pt file.",
+                    "Put the .pt checkpoint beside it, or use --backend auto.",
+                )
+            self._load_torch(pt, device, precision)
+        elif backend != "auto" or (onnx is not None and not _wants_torch(device, precision)):
+            if onnx is None:
+                raise UserError(f"{self.path.name}: {why_not_onnx}.", EXPORT_HINT.format(pt=pt))
+            self._load_onnx(onnx, engine)
+        elif pt is None:  # an export alone, with settings that would prefer a GPU: CPU it is
+            self._load_onnx(onnx, engine)
+        else:  # a GPU or bf16/fp16 was asked for, or the .pt has no usable export
+            if not torch_available():
+                raise UserError(
+                    f"{pt.name} cannot run in this build: {why_not_onnx}.",
+                    EXPORT_HINT.format(pt=pt) + " (with a Python install). " + FULL_BUILD_HINT,
+                )
+            if why_not_onnx:
+                log.info("%s runs on torch: %s", pt.name, why_not_onnx)
+            self._load_torch(pt, device, precision)
 
+    # ------------------------------------------------------------------------------- loading
+    def _files(self) -> tuple[Path | None, Path | None, str]:
+        """(checkpoint, up-to-date ONNX export, why the export cannot be used) for self.path."""
+        p = self.path
+        if p.suffix.lower() == ".onnx":
+            if not p.is_file():
+                raise UserError(
+                    f"Model file not found: {p}", "Choose an existing .onnx or .pt file."
+                )
+            pt = p.with_suffix(".pt")
+            return (pt if pt.is_file() else None), p, ""
+        onnx = p.with_suffix(".onnx")
+        if not p.is_file():
+            if onnx.is_file():  # only the export ships (default bundle)
+                return None, onnx, ""
+            raise UserError(
+                f"Model file not found: {p}",
+                "Choose a .pt file written by fer-train (best.pt or last.pt in a run folder).",
+            )
+        if not onnx.is_file():
+            return p, None, f"there is no {onnx.name} beside it"
+        try:
+            meta = describe(onnx.read_bytes(), onnx.name)
+        except UserError as exc:
+            return p, None, f"{onnx.name} beside it is unusable ({exc.message})"
+        source = meta.get("source_sha256")
+        if source and source != sha256_of(p):
+            return p, None, f"{onnx.name} beside it was exported from another version of {p.name}"
+        return p, onnx, ""
+
+    def _describe_self(self, meta: dict) -> None:
+        self.arch: str = meta["arch"]
+        self.classes: tuple[str, ...] = tuple(meta["classes"])
+        self.input_size = int(meta["input_size"])
+        self.in_channels = int(meta.get("in_channels", 1))
+        self.mean, self.std = float(meta["mean"]), float(meta["std"])
+        # Faces are cropped at the dataset's size (48 px), then resized to the network's input
+        # (inside the model), exactly as in training. Old checkpoints may still carry
+        # `target_sharpness` from the retired sharpness matching: it is ignored.
+        self.data_size = int(meta.get("data_size", self.input_size))
+        self.val_acc = meta.get("val_acc")
+        self.val_split = meta.get("val_split")
+
+    def _load_torch(self, pt: Path, device: str, precision: str) -> None:
+        ckpt = load_checkpoint(pt)
+        from .torch_model import TorchNet
+
+        net = TorchNet(ckpt, pt.name, device=device, precision=precision)
+        self._describe_self(ckpt)
+        self._net = net
+        self.model_file = pt
+        self.backend = "torch"
+        self.device = Device(net.device.type, net.device.index)
+        self.precision = net.precision
+
+    def _load_onnx(self, onnx: Path, engine: str) -> None:
+        data = onnx.read_bytes()
+        meta = describe(data, onnx.name)
+        self._net = OnnxNet(data, onnx.name, engine)
+        self._describe_self(meta)
+        self.model_file = onnx
+        self.backend = engine
+        self.device = Device("cpu")
+        self.precision = "fp32"
+
+    # ------------------------------------------------------------------------------ describing
     @property
     def name(self) -> str:
         acc = f", {self.val_acc:.1%} val" if isinstance(self.val_acc, float) else ""
         return f"{self.arch} ({self.path.name}{acc})"
 
-    def preprocess(self, frame_bgr: np.ndarray, boxes) -> np.ndarray:
+    @property
+    def runtime(self) -> str:
+        """Where and how it runs, for the UI: e.g. "cpu (fp32, onnxruntime)"."""
+        return f"{self.device.type} ({self.precision}, {self.backend})"
+
+    @property
+    def margin(self) -> float:
+        return self.crop.margin
+
+    # ----------------------------------------------------------------------------- classifying
+    def preprocess(self, frame_bgr: np.ndarray, boxes, landmarks=None) -> np.ndarray:
+        """uint8 (N, S, S) grey crops at the dataset size, one per box (eyes levelled when
+        the crop spec asks for it and the detector gave landmarks)."""
         if len(boxes) == 0:
             return np.zeros((0, self.data_size, self.data_size), np.uint8)
         gray = frame_bgr if frame_bgr.ndim == 2 else cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
-        return np.stack([crop_face(gray, b, self.data_size, self.margin) for b in boxes])
+        marks = landmarks if landmarks is not None else [None] * len(boxes)
+        return np.stack(
+            [crop_face(gray, b, self.data_size, self.crop, m) for b, m in zip(boxes, marks)]
+        )
 
-    @torch.inference_mode()
     def predict_crops(self, crops: np.ndarray) -> np.ndarray:
         """uint8 (N,S,S) grayscale crops at the dataset size -> (N, classes) probabilities."""
         if len(crops) == 0:
             return np.zeros((0, len(self.classes)), np.float32)
-        if self.target_sharpness:
-            crops = np.stack([match_sharpness(c, self.target_sharpness) for c in crops])
-        x = torch.from_numpy(np.ascontiguousarray(crops)).to(self.device).float()
-        x = ((x / 255.0 - self.mean) / self.std).unsqueeze(1)
-        if x.shape[-1] != self.input_size:
-            x = torch.nn.functional.interpolate(
-                x, size=(self.input_size,) * 2, mode="bilinear", align_corners=False
-            )
+        x = np.asarray(crops, np.float32)[:, None]
         if self.tta:
-            x = torch.cat([x, x.flip(-1)])
-        x = x.to(self.dtype).contiguous(memory_format=torch.channels_last)
-        if self.precision == "bf16" and self.device.type != "cpu":
-            with torch.autocast(self.device.type, dtype=torch.bfloat16):
-                logits = self.model(x)
-        elif self.precision == "fp16" and self.device.type == "cuda":
-            with torch.autocast("cuda", dtype=torch.float16):
-                logits = self.model(x)
-        else:
-            logits = self.model(x)
-        probs = torch.softmax(logits.float(), dim=1)
+            x = np.concatenate([x, x[..., ::-1]])
+        probs = self._net(x)
         if self.tta:
             n = len(crops)
             probs = (probs[:n] + probs[n:]) / 2
-        return probs.cpu().numpy()
+        return probs
 
-    def classify(self, frame_bgr: np.ndarray, boxes) -> tuple[np.ndarray, dict[str, float]]:
-        """Probabilities for every box of one frame, in one batch, with per-stage milliseconds."""
+    def classify(
+        self, frame_bgr: np.ndarray, boxes, landmarks=None
+    ) -> tuple[np.ndarray, dict[str, float]]:
+        """Probabilities for every box of one frame, in one batch, with per-stage milliseconds.
+
+        `landmarks`: per box, the detector's 5 landmarks or None (for eye levelling)."""
         t0 = time.perf_counter()
-        crops = self.preprocess(frame_bgr, boxes)
+        crops = self.preprocess(frame_bgr, boxes, landmarks)
         t1 = time.perf_counter()
         probs = self.predict_crops(crops)
         t2 = time.perf_counter()

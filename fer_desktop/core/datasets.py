@@ -21,10 +21,10 @@ import numpy as np
 
 from .emotions import CLASSES, normalise_class_name
 from .errors import UserError
+from .image_files import IMAGE_EXTS
 
 log = logging.getLogger(__name__)
 
-IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".tif", ".tiff", ".webp"}
 _SPLIT_NAMES = {
     "train": "train",
     "training": "train",

@@ -16,3 +16,20 @@ class UserError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message} {self.hint}".strip()
+
+
+def as_user_error(exc: BaseException, what: str) -> UserError:
+    """`exc` itself when it is a UserError; else a UserError naming the action that failed.
+
+    The original exception is kept as `__cause__`, so the log shows its traceback.
+    """
+    if isinstance(exc, UserError):
+        return exc
+    from .logs import log_path
+
+    err = UserError(
+        f"{what} failed: {type(exc).__name__}: {exc}",
+        f"Try again; if it repeats, report it together with the log file {log_path()}.",
+    )
+    err.__cause__ = exc
+    return err

@@ -10,6 +10,7 @@ from .classifier import EmotionClassifier
 from .datasets import load_dataset
 from .emotions import CLASSES
 from .errors import UserError
+from .metrics import confusion_matrix
 
 
 def evaluate_classifier(
@@ -43,7 +44,7 @@ def evaluate_classifier(
     y_pred = np.concatenate(preds)
     y = s.labels
     k = len(CLASSES)
-    cm = np.bincount(y * k + y_pred, minlength=k * k).reshape(k, k)
+    cm = confusion_matrix(y, y_pred, k)
     recall = {c: round(float(cm[i, i] / max(cm[i].sum(), 1)), 4) for i, c in enumerate(CLASSES)}
     return {
         "n": len(y),

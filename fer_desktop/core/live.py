@@ -1,7 +1,7 @@
 """The live engine: capture thread -> one-slot mailbox (newest frame wins) -> inference thread.
 
-Qt-free so the benchmark runs exactly what the GUI runs; the workers layer turns the callbacks
-into Qt signals. Latency cannot grow: a frame that arrives while inference is busy replaces the
+Qt-free so the benchmark runs exactly what the GUI runs; the GUI pulls the newest frame and result
+at its own paint rate. Latency cannot grow: a frame that arrives while inference is busy replaces the
 waiting one, and the replaced frame is counted as dropped.
 """
 
@@ -11,11 +11,12 @@ import collections
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
-from .errors import UserError
+from .errors import UserError, as_user_error
 from .sources import FrameSource
 from .types import FrameResult
 
@@ -63,11 +64,15 @@ class LiveStats:
     inferred: int = 0
     dropped: int = 0
     source_fps: float = 0.0
-    capture_times: collections.deque = field(default_factory=lambda: collections.deque(maxlen=120))
-    infer_times: collections.deque = field(default_factory=lambda: collections.deque(maxlen=120))
-    latencies: collections.deque = field(default_factory=lambda: collections.deque(maxlen=120))
+    capture_times: collections.deque = field(init=False)
+    infer_times: collections.deque = field(init=False)
+    latencies: collections.deque = field(init=False)
+    faces: collections.deque = field(init=False)
     stage_ms: dict = field(default_factory=dict)
-    faces: collections.deque = field(default_factory=lambda: collections.deque(maxlen=120))
+
+    def __post_init__(self) -> None:
+        for name in ("capture_times", "infer_times", "latencies", "faces"):
+            setattr(self, name, collections.deque(maxlen=self.window))
 
     @staticmethod
     def _rate(times) -> float:
@@ -99,8 +104,22 @@ class LiveStats:
         }
 
 
+@dataclass(frozen=True)
+class Tuning:
+    """What the GUI may change while inference runs. Immutable: the engine swaps it whole, and
+    only the inference thread copies it into the pipeline, between two frames."""
+
+    pipeline: Any
+    smoothing: float
+    threshold: float
+
+
 class LiveEngine:
-    """Runs a source through a pipeline on two threads; reports via callbacks (any thread)."""
+    """Runs a source through a pipeline on two threads; reports via callbacks (any thread).
+
+    Besides the callbacks, the newest frame and result can be read at any time (`latest_frame`,
+    `latest_result`): the GUI pulls them at its own rate, so nothing queues up between threads.
+    """
 
     def __init__(
         self,
@@ -114,9 +133,10 @@ class LiveEngine:
         loop: bool = False,
         paced: bool | None = None,
         max_frames: int = 0,
+        stats_window: int = 120,
     ) -> None:
         self.source = source
-        self.pipeline = pipeline
+        self.tuning = Tuning(pipeline, pipeline.smoothing, pipeline.threshold)
         self.on_frame = on_frame or (lambda *a: None)
         self.on_result = on_result or (lambda r: None)
         self.on_error = on_error or (lambda e: None)
@@ -125,12 +145,28 @@ class LiveEngine:
         self.paced = source.paced if paced is None else paced
         self.max_frames = max_frames
         self.mailbox = LatestFrameMailbox()
-        self.stats = LiveStats()
+        self.stats = LiveStats(window=stats_window)
         self.stats.source_fps = source.fps
+        self.error: UserError | None = None  # why the engine stopped by itself, if it failed
+        self.ended = False  # the file (or max_frames) ended and every frame was processed
         self._stop = threading.Event()
         self._capture_done = threading.Event()
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self._latest_frame: tuple[np.ndarray, int] | None = None
+        self._latest_result: FrameResult | None = None
+
+    @property
+    def pipeline(self):
+        return self.tuning.pipeline
+
+    def retune(self, **changes: Any) -> None:
+        """Change `pipeline`, `smoothing` or `threshold` while running (from one thread, the GUI).
+
+        A new immutable `Tuning` replaces the old one in one assignment; the inference thread
+        picks it up before its next frame. The old pipeline is never touched again.
+        """
+        self.tuning = replace(self.tuning, **changes)
 
     def start(self) -> None:
         self._threads = [
@@ -144,48 +180,65 @@ class LiveEngine:
         for t in self._threads:
             t.start()
 
-    def stop(self, timeout: float = 5.0) -> bool:
-        """Cooperative stop: flag, wake, join. True when both threads ended."""
+    def request_stop(self) -> None:
+        """Ask both threads to stop and return at once (the GUI never waits).
+
+        The capture thread releases the source as it exits, even if inference is still busy.
+        """
         self._stop.set()
         self.mailbox.close()
-        for t in self._threads:
-            if t is not threading.current_thread():
-                t.join(timeout)
-        alive = any(t.is_alive() for t in self._threads)
-        if not alive:
-            self.source.release()
-        return not alive
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Cooperative stop: flag, wake, join. True when both threads ended."""
+        self.request_stop()
+        return self.wait(timeout)
 
     @property
     def running(self) -> bool:
         return any(t.is_alive() for t in self._threads)
 
     def wait(self, timeout: float | None = None) -> bool:
+        """Join both threads within `timeout` seconds in total; True when both ended."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         for t in self._threads:
-            t.join(timeout)
+            if t is not threading.current_thread():
+                t.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         return not self.running
+
+    def latest_frame(self) -> tuple[np.ndarray, int] | None:
+        """The newest captured (frame, index), or None before the first frame."""
+        with self._lock:
+            return self._latest_frame
+
+    def latest_result(self) -> FrameResult | None:
+        with self._lock:
+            return self._latest_result
 
     def _guard(self, fn: Callable[[], None]) -> Callable[[], None]:
         def run() -> None:
             try:
                 fn()
-            except UserError as exc:
-                self.on_error(exc)
+            except Exception as exc:  # never die silently; the traceback travels with the error
+                self.error = as_user_error(exc, "Live processing")
                 self._stop.set()
                 self.mailbox.close()
-            except Exception as exc:  # never die silently
-                self.on_error(
-                    UserError(
-                        f"Live processing failed: {type(exc).__name__}: {exc}",
-                        "Stop and start again; if it repeats, report it with the log.",
-                    )
-                )
-                self._stop.set()
-                self.mailbox.close()
+                self.on_error(self.error)
 
         return run
 
     def _capture_loop(self) -> None:
+        try:
+            self._capture()
+        finally:
+            # The capture thread is the only one using the source, so it releases it: a camera is
+            # freed even when the inference thread is still inside a slow model call.
+            self.source.release()
+
+    def _end_capture(self) -> None:
+        self._capture_done.set()
+        self.mailbox.close()
+
+    def _capture(self) -> None:
         period = 1.0 / self.source.fps
         next_due = time.perf_counter()
         index = 0
@@ -198,9 +251,7 @@ class LiveEngine:
                 if self.source.spec.kind == "file":
                     if self.loop and self.source.rewind():
                         continue
-                    self._capture_done.set()
-                    self.mailbox.close()
-                    self.on_ended()
+                    self._end_capture()
                     return
                 failures += 1
                 if failures >= 10:
@@ -217,13 +268,12 @@ class LiveEngine:
                 self.stats.captured += 1
                 self.stats.capture_times.append(now)
                 self.stats.add_stage("decode", decode_ms)
+                self._latest_frame = (frame, index)
             self.mailbox.put((frame, index, now))
             self.on_frame(frame, index, now)
             index += 1
             if self.max_frames and index >= self.max_frames:
-                self._capture_done.set()
-                self.mailbox.close()
-                self.on_ended()
+                self._end_capture()
                 return
             if self.paced:
                 next_due += period
@@ -234,14 +284,24 @@ class LiveEngine:
                     next_due = time.perf_counter()
 
     def _inference_loop(self) -> None:
+        applied: Tuning | None = None
         while not self._stop.is_set():
             item = self.mailbox.get(timeout=0.5)
             if item is None:
-                if self._capture_done.is_set() or self.mailbox.closed:
+                if self._capture_done.is_set():  # the last frame is processed: a clean end
+                    self.ended = True
+                    self.on_ended()
+                    return
+                if self.mailbox.closed:
                     return
                 continue
+            tuning = self.tuning  # one read: pipeline, smoothing and threshold belong together
+            if tuning is not applied:
+                tuning.pipeline.smoothing = tuning.smoothing
+                tuning.pipeline.threshold = tuning.threshold
+                applied = tuning
             frame, index, captured_at = item
-            result = self.pipeline.process(frame, index, captured_at)
+            result = tuning.pipeline.process(frame, index, captured_at)
             with self._lock:
                 s = self.stats
                 s.inferred += 1
@@ -251,6 +311,7 @@ class LiveEngine:
                 s.faces.append(len(result.faces))
                 for k, v in result.stage_ms.items():
                     s.add_stage(k, v)
+                self._latest_result = result
             self.on_result(result)
 
     def snapshot(self) -> dict:

@@ -209,6 +209,8 @@ def draw_faces(
         scale = text_px / _FONT_PX_AT_SCALE_1
         text_thick = max(1, round(text_px / 12))
         text = label_text(face)
+        if face.track_id >= 1:  # the face's id, as in the timeline and the CSV ("#2 happy 87%")
+            text = f"#{face.track_id} {text}"
         (tw, th), baseline = cv2.getTextSize(text, _FONT, scale, text_thick)
 
         pad = max(2, round(text_px * 0.3))

@@ -10,8 +10,8 @@ import csv
 import io
 import re
 import warnings
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -20,36 +20,17 @@ import numpy as np
 from .emotions import CLASSES
 from .errors import UserError
 from .fileio import atomic_write_bytes, atomic_write_text, unique_path
+from .image_files import IMAGE_EXTS, is_image_path  # noqa: F401 - used with the photo code
+from .logs import log_path
 from .overlay import draw_faces
 from .types import FaceResult, FrameResult
 
-IMAGE_EXTS = {
-    ".jpg",
-    ".jpeg",
-    ".jpe",
-    ".png",
-    ".bmp",
-    ".dib",
-    ".tif",
-    ".tiff",
-    ".webp",
-    ".pbm",
-    ".pgm",
-    ".ppm",
-    ".pnm",
-    ".jp2",
-    ".sr",
-    ".ras",
-}
 MAX_PIXELS = 100_000_000  # 100 MP: beyond that decoding alone needs gigabytes
 NO_FACE_TEXT = "No face found"
 CSV_COLUMNS = ("image", "face", "x1", "y1", "x2", "y2", "label", "confidence", *CLASSES, "emoji")
+DISPLAY_MAX_SIDE = 2048  # the GUI keeps a copy this size, not the full 20 MP image
 _SAVE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 _HINT = "Choose a JPEG, PNG, BMP, TIFF or WebP photo."
-
-
-def is_image_path(path: str | Path) -> bool:
-    return Path(path).suffix.lower() in IMAGE_EXTS
 
 
 def collect_images(paths: Iterable[str | Path], recursive: bool = True) -> list[Path]:
@@ -296,3 +277,42 @@ def save_batch(
     if written:
         written.append(write_faces_csv(rows, out_dir / "faces.csv"))
     return written, problems
+
+
+@dataclass
+class ProcessedPhoto:
+    """One photo's faces (original pixels) and a display-sized copy with the faces scaled to it."""
+
+    result: FrameResult
+    display: np.ndarray
+    display_faces: list[FaceResult]
+
+
+def process_photo(pipeline, path: Path, max_side: int = DISPLAY_MAX_SIDE) -> ProcessedPhoto:
+    """Load, detect and classify one photo; keep only a display-sized copy of the pixels."""
+    img = load_image(path)
+    result = pipeline.process(img, track=False)
+    result.frame = None
+    display, scale = fit_within(img, max_side)
+    return ProcessedPhoto(result, display, scale_faces(result.faces, scale))
+
+
+def process_photos(
+    pipeline, paths: Sequence[Path]
+) -> Iterator[tuple[Path, ProcessedPhoto | UserError]]:
+    """Each photo's outcome in turn; a file that fails yields its UserError and the rest go on.
+
+    A generator, so a background worker can stop it between two photos.
+    """
+    for path in paths:
+        try:
+            out: ProcessedPhoto | UserError = process_photo(pipeline, path)
+        except UserError as exc:
+            out = exc
+        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
+            out = UserError(
+                f"{path.name} could not be processed ({type(exc).__name__}: {exc}).",
+                f"Try another file; if it repeats, report it with the log file {log_path()}.",
+            )
+            out.__cause__ = exc  # the log shows the original traceback
+        yield path, out

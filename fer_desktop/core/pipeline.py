@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
 
 from .classifier import EmotionClassifier
+from .crops import CropSpec
 from .detectors import FaceDetector
 from .emotions import UNCERTAIN, emoji_for
 from .tracking import FaceTracker
-from .types import FaceResult, FrameResult
+from .types import Detection, FaceResult, FrameResult
 
 
 class Pipeline:
@@ -77,17 +79,18 @@ class Pipeline:
         if not track or self._count % self.detect_every == 0 or not self._last_boxes:
             dets = self.detector.detect(frame)
         else:
-            dets = [(b, 1.0) for b in self._last_boxes]
+            dets = [Detection(b) for b in self._last_boxes]  # reused boxes carry no landmarks
         self._count += 1
         t1 = time.perf_counter()
-        boxes = [d[0] for d in dets]
-        scores = {tuple(d[0]): d[1] for d in dets}
-        probs, ms = self.classifier.classify(frame, boxes)
+        boxes = [d.box for d in dets]
+        scores = {tuple(d.box): d.score for d in dets}
+        probs, ms = self.classifier.classify(frame, boxes, landmarks=[d.landmarks for d in dets])
         t2 = time.perf_counter()
         if track:
             tracked = self.tracker.update(boxes, probs)
         else:
-            tracked = [(i, b, p) for i, (b, p) in enumerate(zip(boxes, probs))]
+            # Numbered from 1, as live tracks are: "Face 1" is the same name everywhere.
+            tracked = [(i, b, p) for i, (b, p) in enumerate(zip(boxes, probs), start=1)]
         faces = [self._face(tid, b, p, scores.get(tuple(b), 1.0)) for tid, b, p in tracked]
         self._last_boxes = [f.box for f in faces] if track else []
         t3 = time.perf_counter()
@@ -95,6 +98,13 @@ class Pipeline:
         return FrameResult(
             frame_index, faces, stage, captured_at=captured_at, finished_at=t3, frame=frame
         )
+
+
+def crop_for(detector, margin: float | None = None) -> CropSpec:
+    """The crop calibrated for this detector's boxes (`detector.crop`), with the user's margin on
+    top when they set one (settings `crop_margin`; None = calibrated)."""
+    spec = getattr(detector, "crop", None) or CropSpec()
+    return spec if margin is None else dataclasses.replace(spec, margin=float(margin))
 
 
 def build_pipeline(
@@ -112,7 +122,12 @@ def build_pipeline(
         s.detector, weights=s.detector_weights or None, device=s.device, imgsz=s.yolo_imgsz
     )
     clf = classifier or EmotionClassifier(
-        s.model or None, device=s.device, precision=s.precision, tta=s.tta, margin=s.crop_margin
+        s.model or None,
+        device=s.device,
+        precision=s.precision,
+        tta=s.tta,
+        crop=crop_for(det, s.crop_margin),
+        backend=s.backend,
     )
     return Pipeline(
         det, clf, smoothing=s.smoothing, threshold=s.threshold, detect_every=s.detect_every

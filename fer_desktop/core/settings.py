@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from .detectors.resolve import DETECTOR_CHOICES
 from .errors import UserError
 from .fileio import atomic_write_text
 from .resources import user_data_dir
@@ -13,36 +14,43 @@ from .resources import user_data_dir
 
 @dataclass
 class Settings:
-    detector: str = "auto"  # auto | haar | yolo
-    detector_weights: str = ""  # local YOLO .pt instead of the hub download
+    detector: str = "auto"  # auto (YOLOv8-face if downloaded, else YuNet) | yunet | yolo
+    detector_weights: str = ""  # a local YOLO .pt or YuNet .onnx instead of the default
     yolo_imgsz: int = 640  # YOLO input size; smaller is faster on a CPU
     model: str = ""  # emotion checkpoint; "" = the shipped default
     device: str = "auto"  # auto | cpu | cuda | mps
     precision: str = "auto"  # auto | bf16 | fp32
+    backend: str = "auto"  # classifier: auto (ONNX on the CPU, torch on a GPU) | onnx | torch
     tta: bool = False
-    crop_margin: float = (
-        0.05  # FER2013 crops ~ the Haar box (measured: median box = 0.95-1.0 of the crop)
-    )
+    # Face crop margin around the detector's box; None = calibrated to FER2013's framing for the
+    # detector in use (python -m fer_training.calibrate_crop; see the model card).
+    crop_margin: float | None = None
     smoothing: float = 0.6  # 0 = off
     threshold: float = 0.4  # below: "uncertain"
     detect_every: int = 1
     mirror: bool = True
+    loop_video: str = "auto"  # auto (files under 30 s) | always | never
     last_source: str = "0"
+    record_video: bool = False  # Record (Live) and Analyse (Videos) also write annotated.mp4
 
     def validate(self) -> Settings:
         problems = []
-        if self.detector not in ("auto", "haar", "yolo"):
-            problems.append("detector must be auto, haar or yolo")
+        if self.detector not in DETECTOR_CHOICES:
+            problems.append("detector must be " + ", ".join(DETECTOR_CHOICES))
         if not 0 <= self.smoothing < 1:
             problems.append("smoothing must be in [0, 1)")
+        if self.loop_video not in ("auto", "always", "never"):
+            problems.append("loop_video must be auto, always or never")
         if not 0 <= self.threshold <= 1:
             problems.append("threshold must be in [0, 1]")
         if not 64 <= self.yolo_imgsz <= 1920 or self.yolo_imgsz % 32:
             problems.append("yolo_imgsz must be a multiple of 32 between 64 and 1920")
         if self.detect_every < 1:
             problems.append("detect_every must be >= 1")
-        if not 0 <= self.crop_margin <= 1:
-            problems.append("crop_margin must be in [0, 1]")
+        if self.crop_margin is not None and not -0.3 <= self.crop_margin <= 1:
+            problems.append("crop_margin must be null (calibrated) or in [-0.3, 1]")
+        if self.backend not in ("auto", "onnx", "onnxruntime", "opencv", "torch"):
+            problems.append("backend must be auto, onnx, onnxruntime, opencv or torch")
         if problems:
             raise UserError(
                 "Invalid settings: " + "; ".join(problems) + ".", "Fix or delete the settings file."
@@ -57,6 +65,8 @@ class Settings:
             raise UserError(
                 f"Unknown setting(s): {', '.join(unknown)}.", f"Known: {', '.join(sorted(known))}."
             )
+        if d.get("detector") == "haar":  # the removed Haar cascade: YuNet is the offline one now
+            d = {**d, "detector": "yunet"}
         return cls(**d).validate()
 
     @staticmethod

@@ -1,9 +1,10 @@
-"""Confusion-matrix heatmap (QPainter) with an epoch slider and a per-class precision/recall table."""
+"""Confusion-matrix heatmap (pyqtgraph) with an epoch slider and a per-class precision/recall table."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -17,28 +18,49 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-_LOW, _HIGH = QColor(247, 251, 255), QColor(8, 48, 107)  # white to dark blue
+from fer_desktop.core.heatmap import heat_rgb, ink_rgb
+from fer_desktop.core.metrics import row_normalised
 
 
-def row_normalised(matrix: list[list[int]]) -> list[list[float]]:
-    """Each row divided by its sum: the share of a true class predicted as each class."""
-    return [[v / s if (s := sum(row)) else 0.0 for v in row] for row in matrix]
-
-
-def heat_colour(v: float) -> QColor:
-    v = min(max(v, 0.0), 1.0)
-    return QColor(*(round(a + (b - a) * v) for a, b in zip(_LOW.getRgb()[:3], _HIGH.getRgb()[:3])))
-
-
-class ConfusionMatrixView(QWidget):
-    """Rows: true class, columns: predicted class. Cells coloured by row-normalised value, counts inside."""
+class ConfusionMatrixView(pg.PlotWidget):
+    """Rows: true class, columns: predicted class. Cells coloured by row-normalised share
+    (`core.heatmap`, the same look as the model card's PNG), counts inside, diagonal outlined."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(
+            parent, axisItems={"left": pg.AxisItem("left"), "bottom": pg.AxisItem("bottom")}
+        )
         self.matrix: list[list[int]] | None = None
         self.classes: list[str] = []
+        item = self.getPlotItem()
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        item.setMouseEnabled(x=False, y=False)
+        item.invertY(True)  # row 0 at the top, as a matrix is read
+        item.setAspectLocked(False)  # cells fill the space: class names stay next to them
+        item.setLabel("left", "true")
+        item.setLabel("bottom", "predicted")
+        self._image = pg.ImageItem(axisOrder="row-major")
+        item.addItem(self._image)
+        self._texts: list[pg.TextItem] = []
+        self._diagonal = pg.PlotCurveItem(
+            pen=pg.mkPen(self.palette().color(QPalette.ColorRole.WindowText), width=1.5)
+        )
+        item.addItem(self._diagonal)
+        self._placeholder = pg.TextItem("No confusion matrix yet", anchor=(0.5, 0.5))
+        item.addItem(self._placeholder)
+        pal = self.palette()
+        fg = pal.color(QPalette.ColorRole.WindowText)
+        self.setBackground(pal.color(QPalette.ColorRole.Window))
+        for name in ("left", "bottom"):
+            axis = item.getAxis(name)
+            axis.setPen(pg.mkPen(fg))
+            axis.setTextPen(pg.mkPen(fg))
+            axis.setStyle(tickLength=0)
+        self._placeholder.setColor(fg)
         self.setMinimumSize(260, 240)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.set_matrix(None, [])
 
     def sizeHint(self) -> QSize:
         return QSize(420, 380)
@@ -46,99 +68,44 @@ class ConfusionMatrixView(QWidget):
     def set_matrix(self, matrix: list[list[int]] | None, classes: list[str]) -> None:
         self.matrix = [list(map(int, r)) for r in matrix] if matrix else None
         self.classes = list(classes)
-        self.update()
-
-    def paintEvent(self, event) -> None:
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        pal = self.palette()
-        p.fillRect(self.rect(), pal.window())
-        fg = pal.windowText().color()
-        fm = QFontMetrics(self.font())
+        item = self.getPlotItem()
+        k = len(self.matrix) if self.matrix else 0
+        if len(self._texts) != k * k:  # new size: new count labels (else reuse them: cheaper)
+            for t in self._texts:
+                item.removeItem(t)
+            self._texts = []
+            for r in range(k):
+                for c in range(k):
+                    t = pg.TextItem("", anchor=(0.5, 0.5))
+                    t.setPos(c + 0.5, r + 0.5)
+                    item.addItem(t)
+                    self._texts.append(t)
         if not self.matrix:
-            p.setPen(fg)
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No confusion matrix yet")
+            self._image.clear()
+            self._diagonal.setData([], [])
+            self._placeholder.setVisible(True)
+            self._placeholder.setPos(0.5, 0.5)
+            for name in ("left", "bottom"):
+                item.getAxis(name).setTicks([[]])
+            item.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
             return
-        k = len(self.matrix)
+        self._placeholder.setVisible(False)
         names = self.classes if len(self.classes) == k else [str(i) for i in range(k)]
-        name_w = max(fm.horizontalAdvance(n) for n in names) + 8
-        line = fm.height()
-        left = line + 4 + name_w  # "true" title + row names
-        top = line + 4  # "predicted" title
-        avail_w = self.width() - left - 6
-        avail_h = self.height() - top - 6
-        # column names go below the grid: flat if they fit, else rotated 45 degrees
-        cell = min(avail_w / k, (avail_h - line - 4) / k)
-        rotate = cell < name_w
-        if rotate:
-            cell = max(8.0, min(avail_w / k, (avail_h - name_w * 0.72 - 4) / k))
-        grid = QRectF(left, top, cell * k, cell * k)
         norm = row_normalised(self.matrix)
-
-        bold = p.font()
-        bold.setBold(True)
-        p.setFont(bold)
-        p.setPen(fg)
-        p.drawText(
-            QRectF(grid.left(), 0, grid.width(), top), Qt.AlignmentFlag.AlignCenter, "predicted"
-        )
-        p.save()
-        p.translate(line / 2 + 2, grid.center().y())
-        p.rotate(-90)
-        p.drawText(
-            QRectF(-grid.height() / 2, -line / 2, grid.height(), line),
-            Qt.AlignmentFlag.AlignCenter,
-            "true",
-        )
-        p.restore()
-        p.setFont(self.font())
-
-        small = self.font()
-        small.setPointSizeF(max(6.0, min(self.font().pointSizeF(), cell / 4)))
-        for r in range(k):
-            for c in range(k):
-                rect = QRectF(grid.left() + c * cell, grid.top() + r * cell, cell, cell)
-                v = norm[r][c]
-                p.fillRect(rect, heat_colour(v))
-                p.setPen(QColor("white") if v > 0.5 else QColor(30, 30, 30))
-                p.setFont(small)
-                p.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(self.matrix[r][c]))
-        p.setFont(self.font())
-        p.setPen(QPen(QColor(120, 120, 120), 1))
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        p.drawRect(grid)
-        p.setPen(QPen(fg, 1.5))
+        self._image.setImage(heat_rgb(norm), levels=(0, 255))
+        self._image.setRect(QRectF(0, 0, k, k))
+        for i, t in enumerate(self._texts):
+            r, c = divmod(i, k)
+            t.setText(str(self.matrix[r][c]), color=ink_rgb(norm[r][c]))
+        xs, ys = [], []
         for i in range(k):  # outline the diagonal: the correct predictions
-            p.drawRect(
-                QRectF(grid.left() + i * cell, grid.top() + i * cell, cell, cell).adjusted(
-                    1, 1, -1, -1
-                )
-            )
-
-        p.setPen(fg)
-        for i, n in enumerate(names):
-            p.drawText(
-                QRectF(left - name_w - 2, grid.top() + i * cell, name_w - 2, cell),
-                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                n,
-            )
-            cx = grid.left() + (i + 0.5) * cell
-            if rotate:
-                p.save()
-                p.translate(QPointF(cx + line / 3, grid.bottom() + 4))
-                p.rotate(-45)
-                p.drawText(
-                    QRectF(-name_w, -line, name_w, line),
-                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                    n,
-                )
-                p.restore()
-            else:
-                p.drawText(
-                    QRectF(cx - cell / 2, grid.bottom() + 2, cell, line),
-                    Qt.AlignmentFlag.AlignHCenter,
-                    n,
-                )
+            xs += [i, i + 1, i + 1, i, i, float("nan")]
+            ys += [i, i, i + 1, i + 1, i, float("nan")]
+        self._diagonal.setData(xs, ys, connect="finite")
+        ticks = [[(i + 0.5, n) for i, n in enumerate(names)]]
+        item.getAxis("left").setTicks(ticks)
+        item.getAxis("bottom").setTicks(ticks)
+        item.setRange(xRange=(0, k), yRange=(0, k), padding=0.02)
 
 
 class ClassMetricsTable(QTableWidget):

@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-import traceback
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QWidget
 
 from fer_desktop.core.errors import UserError
+from fer_desktop.core.logs import log_path, setup_logging
 
 log = logging.getLogger("fer_desktop")
 
@@ -34,15 +35,17 @@ def describe(err: BaseException | str) -> tuple[str, str]:
         f"Unexpected error: {type(err).__name__}: {err}",
         (
             "The app keeps running. If this happens again, please report it with the log file "
-            f"({_log_path()})."
+            f"{log_path()}."
         ),
     )
 
 
-def _log_path():
-    from fer_desktop.core.resources import user_data_dir
-
-    return user_data_dir() / "error.log"
+def log_error(text: str, err: BaseException | str) -> None:
+    """Log what the user is shown; with the traceback (and its causes) when there is one."""
+    if isinstance(err, BaseException) and (err.__traceback__ or err.__cause__):
+        log.error("%s", text, exc_info=(type(err), err, err.__traceback__))
+    else:
+        log.warning("%s", text)
 
 
 def _target_window(parent: QWidget | None) -> QWidget | None:
@@ -59,11 +62,15 @@ def _target_window(parent: QWidget | None) -> QWidget | None:
     )
 
 
-def show_error(parent: QWidget | None, err: BaseException | str) -> str:
-    """Tell the user what happened and what to do; never blocks, never raises. Returns the text."""
+def show_error(parent: QWidget | None, err: BaseException | str, *, logged: bool = False) -> str:
+    """Tell the user what happened and what to do; never blocks, never raises. Returns the text.
+
+    The message is logged with its traceback (unless the caller `logged` it already).
+    """
     message, hint = describe(err)
     text = f"{message}\n{hint}".strip()
-    log.warning("%s", text.replace("\n", " "))
+    if not logged:
+        log_error(text.replace("\n", " "), err)
     window = _target_window(parent)
     if window is None or QApplication.instance() is None:
         print(f"fer-desktop: {text}", file=sys.stderr)
@@ -88,6 +95,9 @@ def show_error(parent: QWidget | None, err: BaseException | str) -> str:
         QMessageBox.Icon.Warning, TITLE, message, QMessageBox.StandardButton.Ok, window
     )
     box.setInformativeText(hint)
+    ok = box.button(QMessageBox.StandardButton.Ok)
+    if ok is not None:
+        ok.setIcon(QIcon())  # some styles put a stock tick icon on OK; the warning icon is enough
     box.setProperty("messages", [text])
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -105,25 +115,23 @@ class _ErrorRelay(QObject):
 _relay: _ErrorRelay | None = None
 
 
-def _write_log(exc_type, exc, tb) -> None:
-    text = "".join(traceback.format_exception(exc_type, exc, tb))
-    log.error("uncaught exception:\n%s", text)
-    try:
-        with open(_log_path(), "a", encoding="utf-8") as f:
-            f.write(text + "\n")
-    except OSError:
-        pass
+def _log_uncaught(exc_type, exc, tb) -> None:
+    log.error("uncaught exception", exc_info=(exc_type, exc, tb))
 
 
 def install_excepthooks() -> Callable[[], None]:
     """Route uncaught exceptions (GUI thread and Python threads) to `show_error` and the log.
 
-    Call on the GUI thread after the QApplication exists. Returns a function restoring the old hooks.
+    Call on the GUI thread after the QApplication exists; also starts the log file. Returns a
+    function restoring the old hooks.
     """
     global _relay
+    setup_logging()
     if _relay is None:
         _relay = _ErrorRelay()
-        _relay.raised.connect(lambda e: show_error(None, e), Qt.ConnectionType.QueuedConnection)
+        _relay.raised.connect(
+            lambda e: show_error(None, e, logged=True), Qt.ConnectionType.QueuedConnection
+        )
     relay = _relay
     old_sys, old_thread = sys.excepthook, threading.excepthook
 
@@ -131,13 +139,13 @@ def install_excepthooks() -> Callable[[], None]:
         if issubclass(exc_type, KeyboardInterrupt):
             old_sys(exc_type, exc, tb)
             return
-        _write_log(exc_type, exc, tb)
+        _log_uncaught(exc_type, exc, tb)
         relay.raised.emit(exc)
 
     def thread_hook(args: threading.ExceptHookArgs) -> None:
         if args.exc_type is SystemExit:
             return
-        _write_log(args.exc_type, args.exc_value, args.exc_traceback)
+        _log_uncaught(args.exc_type, args.exc_value, args.exc_traceback)
         relay.raised.emit(args.exc_value)
 
     sys.excepthook = sys_hook

@@ -1,74 +1,48 @@
-"""The Live tab: choose a camera / video / stream, Start/Stop, the annotated view and live figures."""
+"""The Live tab: the annotated video beside its side panel; runs a camera, video or stream.
+
+The models come from the app's one `ModelService` (shared with the Photos tab); each run gets its
+own pipeline over them. Smoothing and threshold reach the running inference thread only through
+`LiveSession.tune` (an immutable settings object the engine swaps whole).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QFileDialog,
-    QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QInputDialog,
-    QLabel,
-    QPushButton,
-    QScrollArea,
-    QSlider,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QSplitter, QWidget
 
-from fer_desktop.core.detectors import HaarFaceDetector, fetch_yolo_weights
+from fer_desktop.core.detectors import fetch_yolo_weights
 from fer_desktop.core.errors import UserError
+from fer_desktop.core.models import LoadedModels, load_models
 from fer_desktop.core.overlay import label_text
-from fer_desktop.core.pipeline import build_pipeline
 from fer_desktop.core.settings import Settings
-from fer_desktop.core.sources import VIDEO_EXTS, list_cameras, parse_source
+from fer_desktop.core.sources import list_cameras, parse_source
 from fer_desktop.core.types import FrameResult
 from fer_desktop.ui.errors import show_error
-from fer_desktop.ui.prob_bars import ProbabilityBars
+from fer_desktop.ui.live_panel import LOOP_VALUES, LivePanel
+from fer_desktop.ui.record_controls import RecordControls
+from fer_desktop.ui.source_picker import NO_CAMERA, NONE, PICK_FILE, PICK_URL
+from fer_desktop.ui.timeline import EmotionTimeline
 from fer_desktop.ui.video_view import VideoView
-from fer_desktop.workers.live_session import (
-    BackgroundCall,
-    LiveSession,
-    PipelineLoader,
-    pipeline_key,
-)
+from fer_desktop.workers.live_session import LiveSession
+from fer_desktop.workers.models import ModelService
+from fer_desktop.workers.tasks import LatestTask
 
-NO_CAMERA = UserError(
-    "No camera found.",
-    "Connect a camera and restart the app, or open a video file instead "
-    '(choose "Video file…" in the source list, or File ▸ Open video…).',
-)
-PICK_FILE, PICK_URL = "pick-file", "pick-url"
-
-
-def describe_pipeline(p) -> dict:
-    clf = p.classifier
-    return {
-        "detector": p.detector.name,
-        "model": clf.name,
-        "device": f"{clf.device.type} ({clf.precision})",
-        "haar": isinstance(p.detector, HaarFaceDetector),
-    }
+FETCH_TEXT = "Fetch YOLOv8 face detector…"
 
 
 class LiveTab(QWidget):
-    settings_changed = (
-        Signal()
-    )  # the tab changed settings that need a new pipeline (detector fetched)
-    pipeline_changed = Signal(dict)  # describe_pipeline(): detector, model, device
+    settings_changed = Signal()  # the tab changed settings that need new models (detector fetched)
+    pipeline_changed = Signal(dict)  # LoadedModels.describe(): detector, model, device
 
     def __init__(
         self,
         parent: QWidget | None = None,
         *,
         settings: Settings | None = None,
-        pipeline_factory: Callable = build_pipeline,
+        models: ModelService | None = None,
+        models_loader: Callable = load_models,
         camera_lister: Callable = list_cameras,
         fetch_weights: Callable = fetch_yolo_weights,
         session: LiveSession | None = None,
@@ -77,173 +51,101 @@ class LiveTab(QWidget):
         super().__init__(parent)
         self.settings = settings or Settings()
         self.fetch_weights = fetch_weights
+        self.models = models or ModelService(self, loader=models_loader)
         self.session = session or LiveSession(self)
-        self.loader = PipelineLoader(self, pipeline_factory)
-        self.pipeline = None
+        self.pipeline = None  # the pipeline of the current (or next) run
         self.last_result: FrameResult | None = None
         self.last_stats: dict = {}
         self.selected_track: int | None = None
-        self._key: tuple | None = None  # settings the current pipeline was built from
-        self._loading_key: tuple | None = None
         self._pending_source: str | None = None
-        self._build_ui()
-        self.session.frame_ready.connect(self._on_frame)
-        self.session.result_ready.connect(self._on_result)
-        self.session.stats_ready.connect(self._on_stats)
-        self.session.error.connect(self._on_error)
-        self.session.ended.connect(self._on_ended)
-        self.session.state_changed.connect(self._on_state)
-        self.loader.finished.connect(self._on_pipeline)
-        self.loader.failed.connect(self._on_pipeline_failed)
-        self._cameras = BackgroundCall("Looking for cameras", self, "fer-list-cameras")
-        self._cameras.finished.connect(self._set_cameras)
-        self._cameras.failed.connect(lambda e: self._set_cameras([]))
-        self._cameras.run(camera_lister)
-        self._fetch = BackgroundCall(
-            "Downloading the YOLOv8 face detector", self, "fer-fetch-weights"
+        self.view = VideoView(self, placeholder="Choose a camera or a video and press Start")
+        self.panel = LivePanel(
+            camera_lister=camera_lister,
+            last_source=self.settings.last_source,
+            smoothing=self.settings.smoothing,
+            threshold=self.settings.threshold,
+            mirror=self.settings.mirror,
+            loop_video=self.settings.loop_video,
         )
+        self.timeline = EmotionTimeline()  # the last minute of each face, under the video
+        self.record = RecordControls(self.session, self.settings)
+        self.panel.add_section("Record", self.record, before="Figures")
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.view)
+        left.addWidget(self.timeline)
+        left.setStretchFactor(0, 3)
+        left.setStretchFactor(1, 1)
+        left.setSizes([540, 220])
+        root = QHBoxLayout(self)
+        root.addWidget(left, 1)
+        root.addWidget(self.panel)
+        p = self.panel  # the tests and the main window reach the controls through the tab
+        self.source_combo, self.start_button, self.stop_button = (
+            p.source_combo,
+            p.start_button,
+            p.stop_button,
+        )
+        self.state_label, self.bars, self.figure_labels = p.state_label, p.bars, p.figure_labels
+        self.detector_label, self.model_label, self.device_label = (
+            p.detector_label,
+            p.model_label,
+            p.device_label,
+        )
+        self.fetch_button, self.mirror_check = p.fetch_button, p.mirror_check
+        self._fetch = LatestTask("Downloading the YOLOv8 face detector", self)
+        self._connect()
+        if preload:
+            self._use(self.models.request(self.settings))
+
+    def _connect(self) -> None:
+        p, s = self.panel, self.session
+        self.view.face_clicked.connect(self._on_face_clicked)
+        p.start_button.clicked.connect(self._on_start_clicked)
+        p.stop_button.clicked.connect(self.stop)
+        p.source_combo.source_chosen.connect(self.start_source)
+        p.mirror_check.toggled.connect(self._on_mirror)
+        p.loop_combo.currentIndexChanged.connect(self._on_loop_choice)
+        p.smoothing.valueChanged.connect(self._on_smoothing)
+        p.threshold.valueChanged.connect(self._on_threshold)
+        p.fetch_button.clicked.connect(self.fetch_detector)
+        s.frame_ready.connect(self._on_frame)
+        s.result_ready.connect(self._on_result)
+        s.stats_ready.connect(self._on_stats)
+        s.error.connect(self._on_error)
+        s.ended.connect(self._on_ended)
+        s.state_changed.connect(self._on_state)
+        self.models.loaded.connect(self._on_models)
+        self.models.failed.connect(self._on_models_failed)
         self._fetch.finished.connect(self._on_fetched)
         self._fetch.failed.connect(self._on_fetch_failed)
-        if preload:
-            self._load()
-
-    # ----------------------------------------------------------------------------------- UI
-    def _build_ui(self) -> None:
-        self.view = VideoView(self, placeholder="Choose a camera or a video and press Start")
-        self.view.face_clicked.connect(self._on_face_clicked)
-        self.source_combo = QComboBox()
-        self.source_combo.addItem("Looking for cameras…", ("none", None))
-        self.source_combo.addItem("Video file…", (PICK_FILE, None))
-        self.source_combo.addItem("Stream URL…", (PICK_URL, None))
-        self.source_combo.activated.connect(self._on_combo_activated)
-        self.start_button = QPushButton("Start")
-        self.start_button.clicked.connect(self._on_start_clicked)
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.clicked.connect(self.stop)
-        self.stop_button.setEnabled(False)
-        self.mirror_check = QCheckBox("Mirror camera (selfie view)")
-        self.mirror_check.setToolTip(
-            "Show cameras mirrored, like a mirror; video files and streams are never flipped"
-        )
-        self.mirror_check.setChecked(self.settings.mirror)
-        self.mirror_check.toggled.connect(self._on_mirror)
-        self.state_label = QLabel("Stopped")
-        self.state_label.setWordWrap(True)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.start_button)
-        buttons.addWidget(self.stop_button)
-        src = QVBoxLayout()
-        for w in (self.source_combo, buttons, self.mirror_check, self.state_label):
-            src.addLayout(w) if isinstance(w, QHBoxLayout) else src.addWidget(w)
-
-        self.smoothing_slider, self.smoothing_value = self._slider(
-            0, 95, self.settings.smoothing, self._on_smoothing
-        )
-        self.threshold_slider, self.threshold_value = self._slider(
-            0, 100, self.settings.threshold, self._on_threshold
-        )
-        self._on_smoothing(self.smoothing_slider.value())
-        self._on_threshold(self.threshold_slider.value())
-        self.detector_label, self.model_label, self.device_label = (
-            QLabel("loading…"),
-            QLabel("loading…"),
-            QLabel("…"),
-        )
-        self.fetch_button = QPushButton("Fetch YOLOv8 face detector…")
-        self.fetch_button.setToolTip(
-            "Download a better face detector (about 6 MB, AGPL-3.0) from Hugging Face"
-        )
-        self.fetch_button.clicked.connect(self.fetch_detector)
-        self.fetch_button.setVisible(False)
-        proc = QFormLayout()
-        proc.addRow("Smoothing", self._pair(self.smoothing_slider, self.smoothing_value))
-        proc.addRow("Min. confidence", self._pair(self.threshold_slider, self.threshold_value))
-        for name, label in (
-            ("Detector", self.detector_label),
-            ("Model", self.model_label),
-            ("Device", self.device_label),
-        ):
-            label.setWordWrap(True)
-            proc.addRow(name, label)
-        proc.addRow(self.fetch_button)
-
-        self.figure_labels = {
-            k: QLabel("–") for k in ("display", "inference", "latency", "dropped", "faces")
-        }
-        figs = QFormLayout()
-        for key, name in (
-            ("display", "Display"),
-            ("inference", "Inference"),
-            ("latency", "Latency p50 / p95"),
-            ("dropped", "Dropped frames"),
-            ("faces", "Faces"),
-        ):
-            self.figure_labels[key].setTextInteractionFlags(
-                Qt.TextInteractionFlag.TextSelectableByMouse
-            )
-            figs.addRow(name, self.figure_labels[key])
-        self.bars = ProbabilityBars()
-        bars = QVBoxLayout()
-        bars.addWidget(self.bars)
-
-        side = QWidget()
-        side_layout = QVBoxLayout(side)
-        for title, layout in (
-            ("Source", src),
-            ("Processing", proc),
-            ("Figures", figs),
-            ("Face", bars),
-        ):
-            box = QGroupBox(title)
-            box.setLayout(layout)
-            side_layout.addWidget(box)
-        side_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(side)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFixedWidth(330)
-        root = QHBoxLayout(self)
-        root.addWidget(self.view, 1)
-        root.addWidget(scroll)
-
-    @staticmethod
-    def _slider(lo: int, hi: int, value: float, slot: Callable) -> tuple[QSlider, QLabel]:
-        s = QSlider(Qt.Orientation.Horizontal)
-        s.setRange(lo, hi)
-        s.setValue(round(value * 100))
-        label = QLabel()
-        s.valueChanged.connect(slot)
-        return s, label
-
-    @staticmethod
-    def _pair(a: QWidget, b: QWidget) -> QWidget:
-        w = QWidget()
-        row = QHBoxLayout(w)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(a, 1)
-        b.setMinimumWidth(34)
-        row.addWidget(b)
-        return w
 
     # ---------------------------------------------------------------------------- public API
     def start_source(self, text: str) -> None:
-        """Start a camera ("0"), a video file path or a stream URL (loads the model first if needed)."""
+        """Start a camera ("0"), a video file path or a stream URL (loads the models if needed)."""
         text = str(text).strip()
-        self._remember_source(text)
+        self.settings.last_source = text
+        self.source_combo.remember(text)
         self.last_result, self.last_stats, self.selected_track = None, {}, None
-        if self.pipeline is not None and self._key == pipeline_key(self.settings):
-            self.pipeline.reset()
-            self._update_mirror()
-            self.session.start(text, self.pipeline)
-        else:
+        self.timeline.clear()
+        models = self.models.request(self.settings)
+        if models is None:
             self._pending_source = text
             self._set_state("Loading the face detector and emotion model…")
-            if self._loading_key != pipeline_key(self.settings):
-                self._load()
+        else:
+            self._use(models)
+            self._update_mirror()
+            self.pipeline = models.pipeline(self.settings)  # a fresh tracker for every run
+            self.session.tune(smoothing=self.settings.smoothing, threshold=self.settings.threshold)
+            self.session.start(
+                text, self.pipeline, loop=LOOP_VALUES[self.panel.loop_combo.currentData()]
+            )
         self._update_buttons()
 
+    def _on_loop_choice(self) -> None:
+        self.settings.loop_video = self.panel.loop_combo.currentData()  # saved with the settings
+
     def stop(self) -> None:
+        """Stop at once; the threads finish in the background (never blocks the window)."""
         self._pending_source = None
         if self.session.running:
             self.session.stop()
@@ -254,24 +156,15 @@ class LiveTab(QWidget):
         return self.session.running or self._pending_source is not None
 
     def open_video_dialog(self) -> None:
-        exts = " ".join(f"*{e}" for e in sorted(VIDEO_EXTS))
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open a video", "", f"Videos ({exts});;All files (*)"
-        )
-        if path:
-            self.start_source(path)
+        self.source_combo.open_video_dialog()
 
     def open_url_dialog(self) -> None:
-        url, ok = QInputDialog.getText(self, "Open a stream", "Stream URL (rtsp://, http://…):")
-        if ok and url.strip():
-            self.start_source(url.strip())
+        self.source_combo.open_url_dialog()
 
     def apply_settings(self) -> None:
-        """Rebuild the pipeline when detector/model/device settings changed (the view keeps running)."""
+        """Use changed detector/model/device settings (a running view keeps running)."""
         self.mirror_check.setChecked(self.settings.mirror)
-        key = pipeline_key(self.settings)
-        if key != self._key and key != self._loading_key:
-            self._load()
+        self._use(self.models.request(self.settings))
 
     def fetch_detector(self) -> None:
         self.fetch_button.setEnabled(False)
@@ -279,38 +172,47 @@ class LiveTab(QWidget):
         self._fetch.run(self.fetch_weights)
 
     def shutdown(self, timeout: float = 15.0) -> None:
-        """Stop everything cooperatively (window closing); wait for a model that is still loading.
+        """Stop everything (window closing) and wait for threads that may be inside torch.
 
-        A thread still inside torch/OpenCV when the interpreter exits aborts the process, so the
-        loader is joined; a download or camera probe (network/driver, no torch) is abandoned.
+        A thread still inside torch/OpenCV when the interpreter exits aborts the process. A
+        download or camera probe (network or driver, no torch) is abandoned.
         """
         self.stop()
-        for call in (self.loader, self._fetch, self._cameras):
-            call.cancel()
-        self.loader.wait(timeout)
+        self.record.shutdown(timeout)
+        self._fetch.cancel()
+        self.source_combo.shutdown()
+        self.session.wait(timeout)
+        self.models.shutdown(timeout)
 
     # ------------------------------------------------------------------------------ internals
-    def _load(self) -> None:
-        self._loading_key = pipeline_key(self.settings)
-        self.loader.load(replace(self.settings))  # a copy: later edits don't race the load
-
-    def _on_pipeline(self, pipeline) -> None:
-        self.pipeline, self._key, self._loading_key = pipeline, self._loading_key, None
-        pipeline.smoothing, pipeline.threshold = self.settings.smoothing, self.settings.threshold
-        info = describe_pipeline(pipeline)
-        self.detector_label.setText(info["detector"])
-        self.model_label.setText(info["model"])
-        self.device_label.setText(info["device"])
-        self.fetch_button.setVisible(info["haar"])
+    def _use(self, models: LoadedModels | None) -> None:
+        """Show `models` and give a running view a pipeline over them (None: still loading)."""
+        if models is None:
+            return
+        info = models.describe()
+        self.panel.set_models_info(info)
         self.pipeline_changed.emit(info)
+        p = self.pipeline
+        if (
+            p is not None
+            and p.classifier is models.classifier
+            and p.detector is models.detector
+            and p.detect_every == max(1, self.settings.detect_every)
+        ):
+            return  # already on these models
+        self.pipeline = models.pipeline(self.settings)
         if self.session.running:
-            self.session.set_pipeline(pipeline)
+            self.session.set_pipeline(self.pipeline)  # the running view switches, no restart
+
+    def _on_models(self, models: LoadedModels) -> None:
+        if self.models.current(self.settings) is not models:
+            return  # loaded for settings that changed meanwhile; a newer load is coming
+        self._use(models)
         if self._pending_source is not None:
             text, self._pending_source = self._pending_source, None
             self.start_source(text)
 
-    def _on_pipeline_failed(self, err: UserError) -> None:
-        self._loading_key = None
+    def _on_models_failed(self, err: UserError) -> None:
         self._pending_source = None
         if self.pipeline is None:
             self.model_label.setText("not loaded (see the message)")
@@ -319,43 +221,9 @@ class LiveTab(QWidget):
         self._update_buttons()
         show_error(self, err)
 
-    def _set_cameras(self, cams: list[int]) -> None:
-        combo = self.source_combo
-        current = combo.currentData()
-        combo.removeItem(0)  # "Looking for cameras…"
-        if not cams:
-            combo.insertItem(0, "No camera found", ("none", None))
-            combo.setItemData(0, NO_CAMERA.hint, Qt.ItemDataRole.ToolTipRole)
-        for i, cam in enumerate(cams):
-            combo.insertItem(i, f"Camera {cam}", ("camera", cam))
-        if current[0] == "none":
-            last = self.settings.last_source
-            idx = combo.findData(("camera", int(last))) if last.isdigit() else -1
-            combo.setCurrentIndex(max(0, idx))
-        else:
-            combo.setCurrentIndex(max(0, combo.findData(current)))
-
-    def _remember_source(self, text: str) -> None:
-        self.settings.last_source = text
-        spec = parse_source(text)
-        data = ("camera", spec.value) if spec.kind == "camera" else (spec.kind, text)
-        idx = self.source_combo.findData(data)
-        if idx < 0:
-            idx = self.source_combo.count() - 2  # before "Video file…" / "Stream URL…"
-            self.source_combo.insertItem(idx, spec.label, data)
-            self.source_combo.setItemData(idx, text, Qt.ItemDataRole.ToolTipRole)
-        self.source_combo.setCurrentIndex(idx)
-
-    def _on_combo_activated(self, index: int) -> None:
-        kind = self.source_combo.itemData(index)[0]
-        if kind == PICK_FILE:
-            self.open_video_dialog()
-        elif kind == PICK_URL:
-            self.open_url_dialog()
-
     def _on_start_clicked(self) -> None:
-        kind, value = self.source_combo.currentData()
-        if kind == "none":
+        kind, value = self.source_combo.current_source()
+        if kind == NONE:
             show_error(self, NO_CAMERA)
         elif kind == PICK_FILE:
             self.open_video_dialog()
@@ -371,19 +239,13 @@ class LiveTab(QWidget):
 
     def _on_result(self, result: FrameResult) -> None:
         self.last_result = result
+        self.timeline.add(result.captured_at, result.faces)
         self._update_bars()
 
     def _on_stats(self, stats: dict) -> None:
-        stats = dict(stats, display_fps=round(self.view.display_fps, 1))
-        self.last_stats = stats
-        lat = stats.get("latency_ms", {})
-        f = self.figure_labels
-        f["display"].setText(f"{stats['display_fps']:.1f} fps")
-        f["inference"].setText(f"{stats.get('inference_fps', 0):.1f} fps")
-        f["latency"].setText(f"{lat.get('p50', 0):.0f} / {lat.get('p95', 0):.0f} ms")
-        f["dropped"].setText(f"{stats.get('dropped', 0)} of {stats.get('captured', 0)}")
-        n = len(self.last_result.faces) if self.last_result else 0
-        f["faces"].setText(f"{n} (avg {stats.get('faces_per_frame', 0):.1f})")
+        self.last_stats = dict(stats, display_fps=round(self.view.display_fps, 1))
+        faces = len(self.last_result.faces) if self.last_result else 0
+        self.panel.show_stats(self.last_stats, faces)
 
     def _on_error(self, err: UserError) -> None:
         self._set_state(f"Stopped: {err.message}")
@@ -403,9 +265,7 @@ class LiveTab(QWidget):
         self.state_label.setText(text)
 
     def _update_buttons(self) -> None:
-        running = self.is_running()
-        self.start_button.setEnabled(not running)
-        self.stop_button.setEnabled(running)
+        self.panel.set_running(self.is_running())
 
     def _on_mirror(self, on: bool) -> None:
         self.settings.mirror = on
@@ -417,22 +277,15 @@ class LiveTab(QWidget):
 
     def _on_smoothing(self, v: int) -> None:
         self.settings.smoothing = v / 100
-        if self.pipeline is not None:
-            self.pipeline.smoothing = v / 100
-        label = getattr(self, "smoothing_value", None)
-        if label is not None:
-            label.setText("off" if v == 0 else f"{v / 100:.2f}")
+        self.session.tune(smoothing=v / 100)
 
     def _on_threshold(self, v: int) -> None:
         self.settings.threshold = v / 100
-        if self.pipeline is not None:
-            self.pipeline.threshold = v / 100
-        label = getattr(self, "threshold_value", None)
-        if label is not None:
-            label.setText(f"{v}%")
+        self.session.tune(threshold=v / 100)
 
     def _on_face_clicked(self, track: int) -> None:
         self.selected_track = track if track >= 0 else None
+        self.timeline.set_selected(self.selected_track)
         self._update_bars()
 
     def _update_bars(self) -> None:
@@ -450,12 +303,12 @@ class LiveTab(QWidget):
 
     def _on_fetched(self, path) -> None:
         self.fetch_button.setEnabled(True)
-        self.fetch_button.setText("Fetch YOLOv8 face detector…")
+        self.fetch_button.setText(FETCH_TEXT)
         self.settings.detector, self.settings.detector_weights = "yolo", ""
         self.apply_settings()
         self.settings_changed.emit()
 
     def _on_fetch_failed(self, err: UserError) -> None:
         self.fetch_button.setEnabled(True)
-        self.fetch_button.setText("Fetch YOLOv8 face detector…")
+        self.fetch_button.setText(FETCH_TEXT)
         show_error(self, err)

@@ -1,28 +1,41 @@
-"""The main window: assembles the Live, Photos and Training tabs, the menus and the status bar."""
+"""The main window: assembles the tabs (Live, Photos, Videos, Training), menus and status bar."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from fer_desktop import __version__
 from fer_desktop.core.errors import UserError
 from fer_desktop.core.fileio import unique_path
-from fer_desktop.core.pipeline import build_pipeline
-from fer_desktop.core.resources import user_data_dir
+from fer_desktop.core.models import load_models
+from fer_desktop.core.resources import FULL_BUILD_HINT, torch_available, user_data_dir
 from fer_desktop.core.settings import Settings
 from fer_desktop.ui.errors import show_error
 from fer_desktop.ui.live_tab import LiveTab
 from fer_desktop.ui.photo_tab import PhotoTab
-from fer_desktop.ui.training_tab import TrainingTab
+from fer_desktop.ui.session_view import open_session_dialog
+from fer_desktop.ui.videos_tab import VideosTab
+from fer_desktop.workers.models import ModelService
+
+log = logging.getLogger(__name__)
 
 DETECTORS = (
-    ("auto", "&Auto (YOLOv8 if downloaded, else Haar)"),
-    ("haar", "Offline &Haar cascade"),
+    ("auto", "&Auto (YOLOv8 if downloaded, else YuNet)"),
+    ("yunet", "Offline Yu&Net"),
     ("yolo", "&YOLOv8 face"),
 )
 
@@ -34,12 +47,49 @@ seven emotions (angry, disgust, fear, happy, neutral, sad, surprise) with its co
 <li>fer-desktop: AGPL-3.0-or-later.</li>
 <li>YOLOv8 face detector weights (<i>arnabdhar/YOLOv8-Face-Detection</i>, downloaded on request)
 and the <i>ultralytics</i> library: AGPL-3.0.</li>
-<li>Offline face detector: OpenCV Haar cascades, Intel License Agreement (BSD-style).</li>
+<li>Offline face detector: YuNet (OpenCV Zoo, Shiqi Yu and contributors), MIT.</li>
 <li>Emoji graphics from Twemoji, Copyright 2014–2021 Twitter, Inc. and other contributors,
 Copyright 2022–present Jason Sofonia &amp; Justine De Caires and other contributors, licensed under
 CC-BY 4.0 (https://creativecommons.org/licenses/by/4.0/). Converted from SVG to 72×72 PNG.</li>
 <li>Qt for Python (PySide6): LGPL-3.0; PyTorch: BSD-3-Clause; OpenCV: Apache-2.0.</li>
 </ul>"""
+
+
+NO_TRAINING_HTML = """<h3>Training needs the full build</h3>
+<p>This is the small build of fer-desktop. It recognises emotions (Live, Photos, Videos) without
+PyTorch, which keeps it small. Training your own models and the YOLOv8 face detector need PyTorch.
+Two ways to get them:</p>
+<ul>
+<li><b>The full build</b> (about 3.5 GB): from the source folder, with Python 3.11,
+<code>pip install -e ".[build]"</code> then <code>FER_BUNDLE=full pyinstaller build.spec</code>.</li>
+<li><b>A Python install</b>: from the source folder, with Python 3.11, <code>pip install -e .</code>
+then run <code>fer-desktop</code>.</li>
+</ul>
+<p>A model trained there (<code>best.onnx</code>, written next to <code>best.pt</code>) opens here
+with <i>Model &rarr; Load model&hellip;</i>. The README's stand-alone section has the details.</p>"""
+
+
+class NoTrainingPage(QWidget):
+    """The Training tab of the build without PyTorch: says how to get training."""
+
+    model_chosen = Signal(str)  # never emitted; the same interface as TrainingTab
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.label = QLabel(NO_TRAINING_HTML)
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.label, 0, Qt.AlignmentFlag.AlignTop)
+
+
+def training_page() -> QWidget:
+    """The Training tab, or where PyTorch is missing (the default bundle) a page saying why."""
+    if not torch_available():
+        return NoTrainingPage()
+    from fer_desktop.ui.training_tab import TrainingTab  # imports torch (the model zoo)
+
+    return TrainingTab()
 
 
 def window_settings() -> QSettings:
@@ -67,7 +117,7 @@ class MainWindow(QMainWindow):
         self,
         settings: Settings | None = None,
         *,
-        pipeline_factory: Callable = build_pipeline,
+        models_loader: Callable = load_models,
         training_tab: QWidget | None = None,
         preload: bool = True,
     ) -> None:
@@ -78,14 +128,15 @@ class MainWindow(QMainWindow):
         if settings is None:
             settings, problem = load_settings()
         self.settings = settings
-        self.live_tab = LiveTab(
-            settings=settings, pipeline_factory=pipeline_factory, preload=preload
-        )
-        self.photo_tab = PhotoTab(settings=settings, pipeline_factory=pipeline_factory)
-        self.training_tab = training_tab or TrainingTab()
+        self.models = ModelService(self, loader=models_loader)  # one set of models for both tabs
+        self.live_tab = LiveTab(settings=settings, models=self.models, preload=preload)
+        self.photo_tab = PhotoTab(settings=settings, models=self.models)
+        self.videos_tab = VideosTab(settings=settings, models=self.models)
+        self.training_tab = training_tab or training_page()
         self.tabs = QTabWidget()
         self.tabs.addTab(self.live_tab, "Live")
         self.tabs.addTab(self.photo_tab, "Photos")
+        self.tabs.addTab(self.videos_tab, "Videos")
         self.tabs.addTab(self.training_tab, "Training")
         self.setCentralWidget(self.tabs)
         self._build_menus()
@@ -111,6 +162,7 @@ class MainWindow(QMainWindow):
         m = bar.addMenu("&File")
         self._action(m, "Open &video…", self._open_video, QKeySequence.StandardKey.Open)
         self._action(m, "Open &photos…", self._open_photos, QKeySequence("Ctrl+Shift+O"))
+        self._action(m, "Open &session…", lambda: open_session_dialog(self))
         m.addSeparator()
         self._action(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         m = bar.addMenu("&Model")
@@ -125,7 +177,15 @@ class MainWindow(QMainWindow):
             act.setChecked(key == self.settings.detector)
             self.detector_actions.addAction(act)
         m.addSeparator()
-        self._action(m, "&Fetch YOLOv8 face detector…", self._fetch_detector)
+        fetch = self._action(m, "&Fetch YOLOv8 face detector…", self._fetch_detector)
+        if not torch_available():  # the default bundle: YOLO needs PyTorch
+            m.setToolTipsVisible(True)
+            for act in (*self.detector_actions.actions(), fetch):
+                if act is fetch or act.data() == "yolo":
+                    act.setEnabled(False)
+                    act.setToolTip(FULL_BUILD_HINT)
+                if act.data() == "yolo":
+                    act.setText("YOLOv8 face: needs the full build (see the Training tab)")
         m = bar.addMenu("&Help")
         self._action(m, "&About fer-desktop", self._about)
 
@@ -150,7 +210,7 @@ class MainWindow(QMainWindow):
             self,
             "Load an emotion model",
             str(user_data_dir()),
-            "fer-desktop models (*.pt);;All files (*)",
+            "fer-desktop models (*.onnx *.pt);;All files (*)",
         )
         if path:
             self.use_model(path)
@@ -205,6 +265,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.live_tab.shutdown()
         self.photo_tab.shutdown()
+        self.videos_tab.shutdown()
         shutdown = getattr(self.training_tab, "shutdown", None)
         if shutdown is not None:
             shutdown()
@@ -215,6 +276,6 @@ class MainWindow(QMainWindow):
         qs.sync()
         try:
             self.settings.save()
-        except OSError as exc:
-            print(f"fer-desktop: could not save the settings ({exc})")
+        except OSError:
+            log.exception("could not save the settings to %s", Settings.path())
         super().closeEvent(event)

@@ -1,52 +1,43 @@
-"""A light line plot drawn with QPainter: several named series, axes with ticks, a legend."""
+"""Training curves (pyqtgraph): named series against epochs, a legend, axes with correct ticks."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPainterPath, QPen
+import pyqtgraph as pg
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
+MARKERS_UP_TO = 60  # points per series drawn with a marker; more would hide the line
 
 
-def nice_ticks(lo: float, hi: float, target: int = 5, integer: bool = False) -> list[float]:
-    """Round tick values covering [lo, hi] (1-2-5 steps), about `target` of them."""
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return []
-    if hi <= lo:
-        hi = lo + 1
-    raw = (hi - lo) / max(target, 1)
-    mag = 10 ** math.floor(math.log10(raw))
-    step = min((m * mag for m in (1, 2, 5, 10)), key=lambda st: abs(math.log(st / raw)))
-    if integer:
-        step = max(1.0, round(step))
-    first = math.ceil(lo / step - 1e-9) * step
-    ticks, v = [], first
-    while v <= hi + step * 1e-9:
-        ticks.append(round(v, 10))
-        v += step
-    return ticks
+class EpochAxis(pg.AxisItem):
+    """Ticks on whole epochs only (pyqtgraph would also label 1.5, 2.5, … on short runs)."""
+
+    def tickValues(self, minVal: float, maxVal: float, size: float):  # noqa: N802, N803
+        levels = [
+            (spacing, [v for v in values if float(v).is_integer()])
+            for spacing, values in super().tickValues(minVal, maxVal, size)
+            if spacing >= 1
+        ]
+        if not any(values for _, values in levels):
+            values = [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)]
+            levels = [(1.0, values)]
+        return levels
 
 
-def _fmt(v: float) -> str:
-    return f"{v:.0f}" if abs(v - round(v)) < 1e-9 and abs(v) >= 1 else f"{v:.3g}"
+class PercentAxis(pg.AxisItem):
+    """Tick labels as percentages of 1 (0.25 -> "25%")."""
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802
+        decimals = max(0, -math.floor(math.log10(spacing * 100))) if spacing > 0 else 0
+        return [f"{v * 100:.{decimals}f}%" for v in values]
 
 
-@dataclass
-class Series:
-    name: str
-    color: QColor
-    dashed: bool = False
-    points: list[tuple[float, float]] = field(default_factory=list)
-
-
-class LinePlot(QWidget):
+class LinePlot(pg.PlotWidget):
     """Plots named series against an integer x (epochs). `y_range` fixes the y axis, else auto."""
-
-    MARGIN_L, MARGIN_R, MARGIN_T, MARGIN_B = 46, 12, 26, 32
 
     def __init__(
         self,
@@ -57,180 +48,103 @@ class LinePlot(QWidget):
         y_percent: bool = False,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
+        axes = {"bottom": EpochAxis("bottom")}
+        if y_percent:
+            axes["left"] = PercentAxis("left")
+        super().__init__(parent, axisItems=axes)
         self.title = title
-        self.x_label = x_label
         self.y_range = y_range
-        self.y_percent = y_percent
         self.x_extent: tuple[float, float] | None = None  # e.g. (1, planned epochs)
-        self._series: dict[str, Series] = {}
+        self._points: dict[str, list[tuple[float, float]]] = {}
+        self._items: dict[str, pg.PlotDataItem] = {}
+        self._colors: dict[str, QColor] = {}
+        item = self.getPlotItem()
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        item.setMouseEnabled(x=False, y=False)
+        item.showGrid(x=True, y=True, alpha=0.15)
+        item.setLabel("bottom", x_label)
+        self.legend = item.addLegend(offset=(-8, 8), labelTextSize="9pt")
+        self._apply_palette()
+        # PlotWidget binds PlotItem.clear onto the instance, which would delete the series.
+        self.clear = self.clear_points
+        if y_range is not None:
+            item.setYRange(*y_range, padding=0.05)  # room for the end labels (0%, 100%)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(220, 150)
 
     def sizeHint(self) -> QSize:
         return QSize(420, 240)
 
+    def _apply_palette(self) -> None:
+        pal = self.palette()
+        fg = pal.color(QPalette.ColorRole.WindowText)
+        self.setBackground(pal.color(QPalette.ColorRole.Base))
+        item = self.getPlotItem()
+        item.setTitle(self.title, color=fg.name(), bold=True, size="10pt")
+        for name in ("left", "bottom"):
+            axis = item.getAxis(name)
+            axis.setPen(pg.mkPen(fg))
+            axis.setTextPen(pg.mkPen(fg))
+        self.legend.setLabelTextColor(fg)
+
     # --- data ------------------------------------------------------------------------------
 
     def add_series(self, name: str, color: str | None = None, dashed: bool = False) -> None:
-        if name not in self._series:
-            c = QColor(color or PALETTE[len(self._series) % len(PALETTE)])
-            self._series[name] = Series(name, c, dashed)
+        if name in self._items:
+            return
+        c = QColor(color or PALETTE[len(self._items) % len(PALETTE)])
+        pen = pg.mkPen(c, width=2)
+        if dashed:
+            pen.setStyle(Qt.PenStyle.DashLine)
+        self._colors[name] = c
+        self._points[name] = []
+        self._items[name] = self.getPlotItem().plot(
+            [], [], pen=pen, name=name, symbol="o", symbolSize=5, symbolBrush=c, symbolPen=c
+        )
 
     def add_point(self, name: str, x: float, y: float) -> None:
-        """Append one point (a new epoch) and repaint."""
+        """Append one point (a new epoch) and redraw."""
         self.add_series(name)
-        pts = self._series[name].points
+        pts = self._points[name]
         if pts and pts[-1][0] >= x:  # a resumed run re-sends an epoch: keep one point per x
             pts[:] = [p for p in pts if p[0] < x]
         pts.append((float(x), float(y)))
-        self.update()
+        self._redraw(name)
 
     def set_points(self, name: str, points: list[tuple[float, float]]) -> None:
         self.add_series(name)
-        self._series[name].points = [(float(x), float(y)) for x, y in points]
-        self.update()
+        self._points[name] = [(float(x), float(y)) for x, y in points]
+        self._redraw(name)
 
-    def clear(self) -> None:
-        for s in self._series.values():
-            s.points.clear()
+    def clear_points(self) -> None:
+        """Empty every series (the series, colours and legend stay)."""
+        for name in self._points:
+            self._points[name] = []
+            self._redraw(name)
         self.x_extent = None
-        self.update()
+        self.getPlotItem().enableAutoRange(x=True)
 
     def set_x_extent(self, lo: float, hi: float) -> None:
         """Always show at least [lo, hi] on x, so a live run's curves grow towards the end."""
         self.x_extent = (float(lo), float(hi))
-        self.update()
+        self._update_x_range()
 
     def points(self, name: str) -> list[tuple[float, float]]:
-        return list(self._series[name].points) if name in self._series else []
+        return list(self._points.get(name, []))
 
-    # --- painting --------------------------------------------------------------------------
+    def _redraw(self, name: str) -> None:
+        pts = [p for p in self._points[name] if math.isfinite(p[1])]
+        item = self._items[name]
+        item.setData([p[0] for p in pts], [p[1] for p in pts])
+        item.setSymbol("o" if len(pts) <= MARKERS_UP_TO else None)
+        self._update_x_range()
 
-    def _ranges(self) -> tuple[float, float, float, float]:
-        pts = [p for s in self._series.values() for p in s.points if math.isfinite(p[1])]
-        xs = [p[0] for p in pts] + list(self.x_extent or ()) or [1.0]
-        x0, x1 = min(xs), max(xs)
-        x0, x1 = (x0 - 1, x1 + 1) if x0 == x1 else (x0, x1)
-        pad = (x1 - x0) * 0.02  # markers at the ends stay whole
-        x0, x1 = x0 - pad, x1 + pad
-        if self.y_range:
-            return x0, x1, *self.y_range
-        ys = [p[1] for p in pts] or [0.0, 1.0]
-        y0, y1 = min(ys), max(ys)
-        pad = (y1 - y0) * 0.08 or max(abs(y1) * 0.1, 0.05)
-        return x0, x1, y0 - pad, y1 + pad
-
-    def paintEvent(self, event) -> None:
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        pal = self.palette()
-        p.fillRect(self.rect(), pal.base())
-        fg = pal.text().color()
-        grid = QColor(fg)
-        grid.setAlpha(40)
-        fm = QFontMetrics(self.font())
-        area = QRectF(
-            self.MARGIN_L,
-            self.MARGIN_T,
-            self.width() - self.MARGIN_L - self.MARGIN_R,
-            self.height() - self.MARGIN_T - self.MARGIN_B,
-        )
-        if area.width() < 20 or area.height() < 20:
+    def _update_x_range(self) -> None:
+        xs = [p[0] for pts in self._points.values() for p in pts] + list(self.x_extent or ())
+        if not xs:
             return
-        self._paint_title_and_legend(p, fm, fg)
-        if not any(s.points for s in self._series.values()):
-            p.setPen(grid.darker(150))
-            p.drawText(area, Qt.AlignmentFlag.AlignCenter, "no epochs yet")
-            p.setPen(QPen(fg, 1))
-            p.drawLine(area.bottomLeft(), area.bottomRight())
-            p.drawLine(area.bottomLeft(), area.topLeft())
-            return
-        x0, x1, y0, y1 = self._ranges()
-
-        def to_px(x: float, y: float) -> QPointF:
-            return QPointF(
-                area.left() + (x - x0) / (x1 - x0) * area.width(),
-                area.bottom() - (y - y0) / (y1 - y0) * area.height(),
-            )
-
-        p.setPen(QPen(fg, 1))
-        for ty in nice_ticks(y0, y1, max(2, int(area.height() // 24))):
-            if y0 - 1e-9 <= ty <= y1 + 1e-9:
-                pt = to_px(x0, ty)
-                p.setPen(QPen(grid, 1))
-                p.drawLine(QPointF(area.left(), pt.y()), QPointF(area.right(), pt.y()))
-                p.setPen(fg)
-                label = f"{ty:.0%}" if self.y_percent else _fmt(ty)
-                p.drawText(
-                    QRectF(0, pt.y() - 8, self.MARGIN_L - 6, 16),
-                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                    label,
-                )
-        for tx in nice_ticks(x0, x1, max(2, int(area.width() // 60)), integer=True):
-            if x0 - 1e-9 <= tx <= x1 + 1e-9:
-                pt = to_px(tx, y0)
-                p.setPen(QPen(grid, 1))
-                p.drawLine(QPointF(pt.x(), area.top()), QPointF(pt.x(), area.bottom()))
-                p.setPen(fg)
-                p.drawLine(QPointF(pt.x(), area.bottom()), QPointF(pt.x(), area.bottom() + 4))
-                p.drawText(
-                    QRectF(pt.x() - 30, area.bottom() + 4, 60, fm.height()),
-                    Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
-                    _fmt(tx),
-                )
-        p.setPen(QPen(fg, 1))
-        p.drawLine(area.bottomLeft(), area.bottomRight())
-        p.drawLine(area.bottomLeft(), area.topLeft())
-        p.drawText(
-            QRectF(area.left(), self.height() - fm.height() - 1, area.width(), fm.height()),
-            Qt.AlignmentFlag.AlignHCenter,
-            self.x_label,
-        )
-
-        p.setClipRect(area.adjusted(-4, -4, 4, 4))
-        for s in self._series.values():
-            if not s.points:
-                continue
-            pen = QPen(s.color, 2)
-            if s.dashed:
-                pen.setStyle(Qt.PenStyle.DashLine)
-            p.setPen(pen)
-            path = QPainterPath(to_px(*s.points[0]))
-            for pt in s.points[1:]:
-                path.lineTo(to_px(*pt))
-            p.drawPath(path)
-            if len(s.points) <= 60:
-                p.setPen(QPen(s.color, 1))
-                p.setBrush(s.color)
-                for pt in s.points:
-                    p.drawEllipse(to_px(*pt), 2.8, 2.8)
-                p.setBrush(Qt.BrushStyle.NoBrush)
-
-    def _paint_title_and_legend(self, p: QPainter, fm: QFontMetrics, fg: QColor) -> None:
-        font = p.font()
-        bold = p.font()
-        bold.setBold(True)
-        p.setFont(bold)
-        p.setPen(fg)
-        p.drawText(
-            QRectF(self.MARGIN_L, 2, self.width(), self.MARGIN_T - 4),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            self.title,
-        )
-        p.setFont(font)
-        x = self.width() - self.MARGIN_R
-        cy = (self.MARGIN_T - 2) / 2
-        for s in reversed(list(self._series.values())):
-            w = fm.horizontalAdvance(s.name)
-            x -= w
-            p.setPen(fg)
-            p.drawText(
-                QRectF(x, 2, w + 2, self.MARGIN_T - 4), Qt.AlignmentFlag.AlignVCenter, s.name
-            )
-            pen = QPen(s.color, 2)
-            if s.dashed:
-                pen.setStyle(Qt.PenStyle.DashLine)
-            p.setPen(pen)
-            p.drawLine(QPointF(x - 22, cy), QPointF(x - 4, cy))
-            x -= 34
+        lo, hi = min(xs), max(xs)
+        if lo == hi:
+            lo, hi = lo - 1, hi + 1
+        self.getPlotItem().setXRange(lo, hi, padding=0.03)

@@ -12,8 +12,8 @@ from fer_desktop.core.emotions import CLASSES, emoji_codepoints
 from fer_desktop.core.overlay import CLASS_COLORS_BGR, color_for
 from fer_desktop.core.resources import resource_path
 
-ROW_H = 24
-TITLE_H = 22
+ROW_H = 21  # 7 rows + title fit the Live side panel at 1280x800
+TITLE_H = 20
 
 
 @lru_cache(maxsize=16)
@@ -79,7 +79,7 @@ class ProbabilityBars(QWidget):
             p.setFont(bold if cls == top else base_font)
             p.setPen(pal.windowText().color())
             p.drawText(QRectF(icon + 6, y, name_w, ROW_H), Qt.AlignmentFlag.AlignVCenter, cls)
-            track = QRectF(bar_x, y + 5, bar_w, ROW_H - 10)
+            track = QRectF(bar_x, y + 4, bar_w, ROW_H - 8)
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(pal.mid().color().lighter(130))
             p.drawRoundedRect(track, 3, 3)

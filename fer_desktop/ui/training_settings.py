@@ -7,8 +7,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from fer_training.config import TrainConfig
-from PySide6.QtCore import Qt, QThreadPool, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -28,9 +27,28 @@ from fer_desktop.core.datasets import load_dataset
 from fer_desktop.core.errors import UserError
 from fer_desktop.core.fileio import unique_path
 from fer_desktop.core.resources import user_data_dir
+from fer_desktop.core.train_config import TrainConfig
 from fer_desktop.core.zoo import ARCHITECTURES
+from fer_desktop.workers.tasks import LatestTask
 
 QUICK_CHECK_IMAGES = 16  # per split: enough to prove the layout and that images decode
+
+
+def check_dataset(load: Callable, path: str):
+    """Read a few images per split first (yielded at once), then the whole dataset (returned).
+
+    A generator, so a newer check can stop this one between the two steps. A failure of any
+    kind is about the user's file, so it becomes a UserError naming it.
+    """
+    try:
+        yield load(path, limit=QUICK_CHECK_IMAGES)
+        return load(path)
+    except UserError:
+        raise
+    except Exception as exc:
+        raise UserError(
+            f"Cannot read the dataset {path}: {exc}", "Choose a dataset folder, zip or fer2013.csv."
+        ) from exc
 
 
 class FileDialogs:
@@ -63,7 +81,6 @@ class TrainingSettings(QWidget):
     """Everything a run needs before it starts. `dataset_checked(ok)` fires after each check."""
 
     dataset_checked = Signal(bool)
-    _check_result = Signal(int, str, object)  # token, phase ("quick" / "full" / "error"), payload
 
     def __init__(
         self,
@@ -76,12 +93,12 @@ class TrainingSettings(QWidget):
         super().__init__(parent)
         self.dialogs = dialogs or FileDialogs()
         self._load = dataset_loader
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._token = 0
         self.dataset_ok = False
         self._checked_path = ""
-        self._check_result.connect(self._on_check_result)
+        self._check = LatestTask("Checking the dataset", self)
+        self._check.progress.connect(self._on_quick_check)
+        self._check.finished.connect(self._on_full_check)
+        self._check.failed.connect(self._on_check_failed)
 
         self.data_edit = QLineEdit(placeholderText="folder, .zip or fer2013.csv")
         self.data_edit.editingFinished.connect(self._edited)
@@ -133,10 +150,9 @@ class TrainingSettings(QWidget):
         )
         self.limit = QSpinBox(minimum=0, maximum=10_000_000, value=0, specialValueText="all")
         self.limit.setToolTip("At most this many images per split, for a quick trial run (0 = all)")
-        self.out_edit = QLineEdit(str(runs_dir or user_data_dir() / "runs"))
-        self.out_edit.setToolTip(
-            "Each run gets its own folder in here: config, history, best.pt, last.pt"
-        )
+        self.out_edit = QLineEdit()
+        self.out_edit.textChanged.connect(self._out_changed)
+        self.set_output_folder(str(runs_dir or user_data_dir() / "runs"))
         out_row = QHBoxLayout()
         out_row.addWidget(self.out_edit, 1)
         out_row.addWidget(QPushButton("…", clicked=self._browse_out, maximumWidth=32))
@@ -150,7 +166,8 @@ class TrainingSettings(QWidget):
         form.addRow("Schedule", self.schedule)
         form.addRow("Balance", self.balance)
         form.addRow("Images per split", self.limit)
-        form.addRow("Output folder", out_row)
+        form.addRow(QLabel("Output folder (each run gets its own folder in it)"))
+        form.addRow(out_row)  # the whole width: a path is read from its start
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -181,7 +198,17 @@ class TrainingSettings(QWidget):
     def _browse_out(self) -> None:
         path = self.dialogs.directory(self, "Folder for training runs", self.out_edit.text())
         if path:
-            self.out_edit.setText(path)
+            self.set_output_folder(path)
+
+    def set_output_folder(self, path: str) -> None:
+        """Show `path` from its start (the field is narrower than most paths)."""
+        self.out_edit.setText(path)
+        self.out_edit.setCursorPosition(0)
+
+    def _out_changed(self, text: str) -> None:
+        self.out_edit.setToolTip(
+            f"{text}\nEach run gets its own folder in here: config, history, best.pt, last.pt"
+        )
 
     def _edited(self) -> None:
         if self.data_edit.text().strip() != self._checked_path:
@@ -192,53 +219,30 @@ class TrainingSettings(QWidget):
         path = path.strip()
         self._checked_path = path
         self.data_edit.setText(path)
-        self._token += 1
+        self._check.cancel()
         self.dataset_ok = False
         self.dataset_checked.emit(False)
         if not path:
             self._set_status("Choose a dataset.", "")
             return
         self._set_status("Checking the dataset…", "")
-        token, load = self._token, self._load
+        self._check.run(check_dataset, self._load, path)
 
-        def check() -> None:
-            try:
-                quick = load(path, limit=QUICK_CHECK_IMAGES)
-                self._emit(token, "quick", quick)
-                self._emit(token, "full", load(path))
-            except UserError as exc:
-                self._emit(token, "error", exc)
-            except Exception as exc:  # noqa: BLE001 (any failure here is about the user's file)
-                self._emit(
-                    token,
-                    "error",
-                    UserError(
-                        f"Cannot read the dataset {path}: {exc}",
-                        "Choose a dataset folder, zip or fer2013.csv.",
-                    ),
-                )
+    def _on_quick_check(self, quick) -> None:
+        self.dataset_ok = True
+        self._set_status("✔ readable: " + ", ".join(quick.splits) + " (counting images…)", "ok")
+        self.dataset_checked.emit(True)
 
-        self._pool.start(check)
+    def _on_full_check(self, full) -> None:
+        text, tip = describe_dataset(full)
+        self.dataset_ok = True
+        self._set_status(text, "ok", tip)
+        self.dataset_checked.emit(True)
 
-    def _emit(self, token: int, phase: str, payload: object) -> None:
-        try:
-            self._check_result.emit(token, phase, payload)
-        except RuntimeError:  # the widget was deleted while checking
-            pass
-
-    def _on_check_result(self, token: int, phase: str, payload: object) -> None:
-        if token != self._token:
-            return
-        if phase == "error":
-            self.dataset_ok = False
-            self._set_status(f"✖ {payload.message}\n{payload.hint}".strip(), "error")
-        else:
-            text, tip = describe_dataset(payload)
-            if phase == "quick":
-                text = "✔ readable: " + ", ".join(payload.splits) + " (counting images…)"
-            self.dataset_ok = True
-            self._set_status(text, "ok", tip if phase == "full" else "")
-        self.dataset_checked.emit(self.dataset_ok)
+    def _on_check_failed(self, err: UserError) -> None:
+        self.dataset_ok = False
+        self._set_status(f"✖ {err.message}\n{err.hint}".strip(), "error")
+        self.dataset_checked.emit(False)
 
     def _set_status(self, text: str, kind: str, tip: str = "") -> None:
         colour = {"error": "#c62828", "ok": "#2e7d32"}.get(kind, "")
@@ -248,7 +252,8 @@ class TrainingSettings(QWidget):
 
     def wait_idle(self, ms: int = 30_000) -> bool:
         """Wait for a running dataset check (tests, shutdown)."""
-        return self._pool.waitForDone(ms)
+        self._check.cancel()  # a full count stops at its next step
+        return self._check.wait(ms / 1000)
 
     # --- arguments -------------------------------------------------------------------------
 

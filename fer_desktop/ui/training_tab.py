@@ -7,7 +7,6 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from fer_training.runs import read_run
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from fer_desktop.core.errors import UserError
+from fer_desktop.core.runs import read_run
 from fer_desktop.workers.training_runner import TrainingRunner
 
 from .confusion import ConfusionPanel

@@ -93,13 +93,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("data", help="FER2013 folder or zip")
     p.add_argument("--detector", default="yunet")
+    p.add_argument("--detector-weights", help="a local YOLOv8 face .pt for --detector yolo")
     p.add_argument("--split", default="test")
     p.add_argument("--limit", type=int, default=600)
     p.add_argument("--model", help="also score the whole path with this model over a grid of crops")
     a = p.parse_args(argv)
     from fer_desktop.core.detectors import make_detector
 
-    det = make_detector(a.detector)
+    det = make_detector(a.detector, weights=a.detector_weights)
     ds = load_dataset(a.data, limit=a.limit, seed=0)
     r = measure(det, ds.splits[a.split].images)
     r["detector"] = getattr(det, "name", a.detector)

@@ -539,6 +539,10 @@ def run(
             break
     if tb is not None:
         tb.close()
+    if best_epoch:  # best.onnx beside best.pt: "Use this model" then runs without torch
+        from .export import export_after_run
+
+        export_after_run(run_dir / "best.pt", emit)
     summary = {
         "event": "stopped" if stopped else "finished",
         "run_dir": str(run_dir),

@@ -1,4 +1,7 @@
-"""Run folders: config, history (CSV + JSON), confusion matrices, checkpoints. All writes atomic."""
+"""Run folders: config, history (CSV + JSON), confusion matrices, checkpoints. All writes atomic.
+
+Reading a run folder is `fer_desktop.core.runs.read_run` (the app reads runs without the trainer).
+"""
 
 from __future__ import annotations
 
@@ -41,20 +44,3 @@ def write_history(run_dir: Path, history: list[dict]) -> None:
         w.writerow(row)
     atomic_write_text(run_dir / "history.csv", buf.getvalue())
     atomic_write_text(run_dir / "history.json", json.dumps(history, indent=1))
-
-
-def read_run(run_dir: str | Path) -> dict:
-    """What the GUI needs to show a finished or running run: config, classes and history."""
-    run_dir = Path(run_dir)
-    hist_path = run_dir / "history.json"
-    if not hist_path.exists():
-        raise FileNotFoundError(f"{run_dir} is not a training run folder (no history.json).")
-    cfg_path = run_dir / "config.json"
-    meta = json.loads(cfg_path.read_text()) if cfg_path.exists() else {}
-    return {
-        "run_dir": str(run_dir),
-        "config": meta.get("config", {}),
-        "classes": meta.get("classes", []),
-        "history": json.loads(hist_path.read_text()),
-        "best": str(run_dir / "best.pt") if (run_dir / "best.pt").exists() else None,
-    }

@@ -1,0 +1,133 @@
+"""YuNet (OpenCV Zoo, MIT): the offline default face detector, run by `cv2.FaceDetectorYN`.
+
+A 230 KB ONNX network shipped in `resources/detectors/`; it needs nothing beyond OpenCV (no torch)
+and gives 5 landmarks per face (eyes, nose tip, mouth corners), which the crop uses to level the
+eyes. The frame is shrunk so its longest side is at most `max_side` before detection, and boxes
+and landmarks are mapped back to the full frame.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from fer_desktop.core.errors import UserError
+from fer_desktop.core.resources import resource_path
+from fer_desktop.core.crops import CropSpec
+from fer_desktop.core.types import Detection
+
+from .base import MIN_FACE, as_bgr, clip_box
+
+YUNET_FILE = "face_detection_yunet.onnx"
+# Chosen by measurement with `fer-desktop detect-eval` on ../shared/testdata/face-boxes (see README).
+YUNET_MAX_SIDE = 640
+YUNET_SCORE = 0.58
+
+
+def _reinstall_hint(path: Path, custom: bool) -> str:
+    if custom:
+        return f"Choose a YuNet face detector .onnx file (OpenCV Zoo), or remove {path.name}."
+    return "Reinstall fer-desktop; the detector file that ships with it is missing or damaged."
+
+
+class YuNetFaceDetector:
+    """OpenCV's YuNet face detector with 5 landmarks per face.
+
+    `model`: a YuNet .onnx file (default: the shipped one). `max_side`: longest side of the
+    image the network sees (smaller is faster and misses more small faces). `score`: minimum
+    face score in [0, 1]. `min_face`: smallest face height reported, in frame pixels. `nms`: IoU
+    above which overlapping boxes are merged. Raises UserError when the file is missing or is not
+    a working YuNet model.
+    """
+
+    kind = "yunet"
+    # FER2013's framing relative to YuNet's box, measured on PublicTest faces with
+    # `python -m fer_training.calibrate_crop ../shared/datasets/fer2013.zip --detector yunet`:
+    # box side 48.5 px in the 48 px frame (margin -0.01), frame centre 2.5% of the box height
+    # below the box centre. Eye levelling measured on the same faces: see the model card.
+    crop = CropSpec(margin=0.0, shift_y=0.025, align=True)
+
+    def __init__(
+        self,
+        model: str | Path | None = None,
+        max_side: int = YUNET_MAX_SIDE,
+        score: float = YUNET_SCORE,
+        min_face: int = MIN_FACE,
+        nms: float = 0.3,
+        top_k: int = 5000,
+    ) -> None:
+        if max_side < 32:
+            raise ValueError("max_side must be at least 32")
+        self.max_side = int(max_side)
+        self.score = float(score)
+        self.min_face = int(min_face)
+        custom = model is not None
+        self.model_path = (
+            Path(model).expanduser() if custom else resource_path("detectors", YUNET_FILE)
+        )
+        self.name = "YuNet (OpenCV, offline)" if not custom else f"YuNet ({self.model_path.name})"
+        self._size: tuple[int, int] | None = None
+        self._net = self._load(self.model_path, custom, nms, top_k)
+
+    def _load(self, path: Path, custom: bool, nms: float, top_k: int):
+        if not path.is_file():
+            what = "does not exist" if custom and not path.exists() else "is missing"
+            raise UserError(f"The face detector file {path} {what}.", _reinstall_hint(path, custom))
+        if path.suffix.lower() != ".onnx":
+            raise UserError(
+                f"{path} is not a YuNet face detector file: expected a .onnx file.",
+                _reinstall_hint(path, custom),
+            )
+        try:
+            # Read the bytes ourselves: OpenCV's own file reading fails on non-ASCII paths on Windows.
+            data = np.frombuffer(path.read_bytes(), np.uint8)
+            net = cv2.FaceDetectorYN.create(
+                "onnx", data, np.empty(0, np.uint8), (64, 64), self.score, float(nms), int(top_k)
+            )
+            # A file that parses as ONNX but is another network fails only when run: run it once.
+            net.detect(np.zeros((64, 64, 3), np.uint8))
+        except OSError as e:
+            raise UserError(
+                f"Cannot read the face detector file {path}: {e.strerror or e}.",
+                _reinstall_hint(path, custom),
+            ) from e
+        except cv2.error as e:
+            raise UserError(
+                f"The face detector file {path} is not a working YuNet model (damaged or another "
+                "kind of network).",
+                _reinstall_hint(path, custom),
+            ) from e
+        self._size = (64, 64)
+        return net
+
+    def detect(self, frame_bgr: np.ndarray) -> list[Detection]:
+        """Faces best score first; each with its 5 landmarks as a float32 (5, 2) array."""
+        frame = as_bgr(frame_bgr)
+        if frame is None:
+            return []
+        h, w = frame.shape[:2]
+        scale = min(1.0, self.max_side / max(h, w))
+        if scale < 1.0:
+            size = (max(1, round(w * scale)), max(1, round(h * scale)))
+            frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+        size = (frame.shape[1], frame.shape[0])
+        if size != self._size:
+            self._net.setInputSize(size)
+            self._size = size
+        _, faces = self._net.detect(frame)
+        if faces is None:
+            return []
+        # Map back with the exact per-axis factors (the resized size is rounded).
+        sx, sy = w / size[0], h / size[1]
+        dets: list[Detection] = []
+        for f in faces:
+            x, y, bw, bh = (float(v) for v in f[:4])
+            box = clip_box(x * sx, y * sy, (x + bw) * sx, (y + bh) * sy, w, h)
+            if box is None or box[3] - box[1] < self.min_face:
+                continue
+            marks = f[4:14].reshape(5, 2).astype(np.float32) * np.float32((sx, sy))
+            dets.append(Detection(box, float(f[14]), marks))
+        dets.sort(key=lambda d: d.score, reverse=True)
+        return dets

@@ -1,0 +1,16 @@
+"""Which files are images: the one list of extensions photos, folders and datasets accept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# Everything OpenCV's imdecode reads (JPEG, PNG, BMP, TIFF, WebP, JPEG 2000, Netpbm, Sun raster).
+IMAGE_EXTS = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".dib", ".tif", ".tiff", ".webp", ".pbm", ".pgm",
+     ".ppm", ".pnm", ".jp2", ".sr", ".ras"}
+)  # fmt: skip
+
+
+def is_image_path(path: str | Path) -> bool:
+    """True when the file's extension is one of IMAGE_EXTS (any case)."""
+    return Path(path).suffix.lower() in IMAGE_EXTS

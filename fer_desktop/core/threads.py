@@ -1,0 +1,42 @@
+"""Thread counts for torch and OpenMP: chosen once at start-up, kept when libraries change them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psutil
+
+
+def configure_threads(threads: int = 0) -> int:
+    """Fix the process's OpenMP/torch thread count at start-up, before any model is loaded.
+
+    `threads` 0 keeps OMP_NUM_THREADS if the user set it, else uses the physical cores (torch's
+    own default). Setting the variable now also stops ultralytics from lowering it to 1 when a
+    loader thread imports it later. torch reads it when it starts its pool, so this never
+    imports torch (the window opens without waiting for it).
+    """
+    if threads <= 0:
+        threads = int(os.environ.get("OMP_NUM_THREADS") or 0) or psutil.cpu_count(logical=False)
+        threads = threads or os.cpu_count() or 1
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    import sys
+
+    if "torch" in sys.modules:  # already started (tests, the training CLI): set it directly
+        sys.modules["torch"].set_num_threads(threads)
+    return threads
+
+
+@contextmanager
+def keep_torch_threads() -> Iterator[None]:
+    """Undo a library call's change of torch's thread count (ultralytics' select_device sets
+    it to cpu_count - 1 on every predict)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)

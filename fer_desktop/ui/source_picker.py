@@ -1,0 +1,102 @@
+"""The Live tab's source list: cameras found in the background, recent files and streams, pickers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QFileDialog, QInputDialog, QWidget
+
+from fer_desktop.core.errors import UserError
+from fer_desktop.core.sources import VIDEO_EXTS, list_cameras, parse_source
+from fer_desktop.workers.tasks import LatestTask
+
+NO_CAMERA = UserError(
+    "No camera found.",
+    "Connect a camera and restart the app, or open a video file instead "
+    '(choose "Video file…" in the source list, or File ▸ Open video…).',
+)
+NONE, PICK_FILE, PICK_URL = "none", "pick-file", "pick-url"
+
+
+class SourcePicker(QComboBox):
+    """Cameras, remembered files/URLs, then "Video file…" and "Stream URL…".
+
+    `source_chosen(text)` fires when the user picks a file or enters a URL through the dialogs.
+    """
+
+    source_chosen = Signal(str)
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        camera_lister: Callable[[], list[int]] = list_cameras,
+        last_source: str = "",
+    ) -> None:
+        super().__init__(parent)
+        self.last_source = last_source
+        self.addItem("Looking for cameras…", (NONE, None))
+        self.addItem("Video file…", (PICK_FILE, None))
+        self.addItem("Stream URL…", (PICK_URL, None))
+        self.activated.connect(self._on_activated)
+        self._cameras = LatestTask("Looking for cameras", self)
+        self._cameras.finished.connect(self.set_cameras)
+        self._cameras.failed.connect(lambda err: self.set_cameras([]))
+        self._cameras.run(camera_lister)
+
+    def current_source(self) -> tuple[str, object]:
+        """(kind, value) of the selected entry: camera, file, url, or none / pick-file / pick-url."""
+        return self.currentData()
+
+    def set_cameras(self, cams: list[int]) -> None:
+        current = self.currentData()
+        if self.itemData(0) == (NONE, None):
+            self.removeItem(0)  # "Looking for cameras…" / "No camera found"
+        if not cams:
+            self.insertItem(0, "No camera found", (NONE, None))
+            self.setItemData(0, NO_CAMERA.hint, Qt.ItemDataRole.ToolTipRole)
+        for i, cam in enumerate(cams):
+            self.insertItem(i, f"Camera {cam}", ("camera", cam))
+        if current[0] == NONE:
+            last = self.last_source
+            idx = self.findData(("camera", int(last))) if last.isdigit() else -1
+            self.setCurrentIndex(max(0, idx))
+        else:
+            self.setCurrentIndex(max(0, self.findData(current)))
+
+    def remember(self, text: str) -> None:
+        """Select `text` (adding it above the pickers when new)."""
+        self.last_source = text
+        spec = parse_source(text)
+        data = ("camera", spec.value) if spec.kind == "camera" else (spec.kind, text)
+        idx = self.findData(data)
+        if idx < 0:
+            idx = self.count() - 2  # before "Video file…" / "Stream URL…"
+            self.insertItem(idx, spec.label, data)
+            self.setItemData(idx, text, Qt.ItemDataRole.ToolTipRole)
+        self.setCurrentIndex(idx)
+
+    def open_video_dialog(self) -> None:
+        exts = " ".join(f"*{e}" for e in sorted(VIDEO_EXTS))
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a video", "", f"Videos ({exts});;All files (*)"
+        )
+        if path:
+            self.source_chosen.emit(path)
+
+    def open_url_dialog(self) -> None:
+        url, ok = QInputDialog.getText(self, "Open a stream", "Stream URL (rtsp://, http://…):")
+        if ok and url.strip():
+            self.source_chosen.emit(url.strip())
+
+    def shutdown(self) -> None:
+        """Forget a camera probe still running (it may hang in a driver; it holds no model)."""
+        self._cameras.cancel()
+
+    def _on_activated(self, index: int) -> None:
+        kind = self.itemData(index)[0]
+        if kind == PICK_FILE:
+            self.open_video_dialog()
+        elif kind == PICK_URL:
+            self.open_url_dialog()
