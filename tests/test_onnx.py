@@ -71,7 +71,8 @@ def test_export_carries_the_checkpoint_description(exported: Path) -> None:
     clf = EmotionClassifier(alone)
     assert clf.backend == "onnxruntime" and clf.device.type == "cpu" and clf.precision == "fp32"
     assert clf.classes == tuple(ckpt["classes"]) and clf.data_size == meta["data_size"]
-    assert clf.name == f"{ckpt['arch']} (model.onnx, {ckpt['val_acc']:.1%} val)"
+    assert clf.name == f"{ckpt['arch']} (model.onnx, {clf.accuracy_text})"
+    assert clf.accuracy_text.startswith(f"{ckpt['val_acc']:.1%} on ")
 
 
 def test_onnx_agrees_with_torch_on_publictest(publictest_faces) -> None:

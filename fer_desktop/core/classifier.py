@@ -195,6 +195,7 @@ class EmotionClassifier:
         self.data_size = int(meta.get("data_size", self.input_size))
         self.val_acc = meta.get("val_acc")
         self.val_split = meta.get("val_split")
+        self.trained_on = str((meta.get("config") or {}).get("data", ""))
 
     def _load_torch(self, pt: Path, device: str, precision: str) -> None:
         ckpt = load_checkpoint(pt)
@@ -221,8 +222,18 @@ class EmotionClassifier:
     # ------------------------------------------------------------------------------ describing
     @property
     def name(self) -> str:
-        acc = f", {self.val_acc:.1%} val" if isinstance(self.val_acc, float) else ""
-        return f"{self.arch} ({self.path.name}{acc})"
+        """E.g. "fer_net (fer_net.pt, 66.0% on FER2013 PublicTest)": the accuracy measured on the
+        model's validation split, named in the README's words."""
+        return f"{self.arch} ({self.path.name}{self.accuracy_text and ', ' + self.accuracy_text})"
+
+    @property
+    def accuracy_text(self) -> str:
+        if not isinstance(self.val_acc, float):
+            return ""
+        split = self.val_split or "validation"
+        if "fer2013" in self.trained_on.lower():
+            split = {"test": "FER2013 PublicTest", "train": "FER2013 Training"}.get(split, split)
+        return f"{self.val_acc:.1%} on {split}"
 
     @property
     def runtime(self) -> str:

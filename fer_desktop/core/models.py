@@ -66,7 +66,7 @@ class LoadedModels:
         return {
             "detector": self.detector.name,
             "model": clf.name,
-            "device": f"{clf.device.type} ({clf.precision})",
+            "device": clf.runtime,  # e.g. "cpu (fp32, onnxruntime)": what really runs here
             "offline_detector": not isinstance(self.detector, YoloFaceDetector),
         }
 

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fer_desktop.core.resources import torch_available
 from fer_desktop.ui.prob_bars import ProbabilityBars
 from fer_desktop.ui.source_picker import SourcePicker
 from fer_desktop.ui.widgets import ElidedLabel, ValueSlider
@@ -181,7 +182,8 @@ class LivePanel(QScrollArea):
         self.detector_label.setText(info["detector"])
         self.model_label.setText(info["model"])
         self.device_label.setText(info["device"])
-        self.fetch_button.setVisible(info["offline_detector"])
+        # The small bundle has no PyTorch, so no YOLO: its Detector menu says how to get it.
+        self.fetch_button.setVisible(info["offline_detector"] and torch_available())
 
     def show_stats(self, stats: dict, faces_now: int) -> None:
         lat = stats.get("latency_ms", {})
