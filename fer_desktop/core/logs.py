@@ -20,6 +20,19 @@ MAX_BYTES = 1_000_000
 BACKUPS = 3
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is when a record comes, not the stream of set-up time (a
+    caller or a test may have replaced and closed that one since)."""
+
+    @property
+    def stream(self):  # noqa: D102
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:  # StreamHandler.__init__ assigns it; always sys.stderr
+        pass
+
+
 def log_path() -> Path:
     """The log file in the per-user folder (it exists once `setup_logging` ran)."""
     return user_data_dir() / LOG_NAME
@@ -45,7 +58,7 @@ def setup_logging(*, stderr: bool = False, level: int = logging.INFO) -> Path:
         handler.set_name("fer-desktop-file")
         root.addHandler(handler)
     if stderr and not any(h.get_name() == "fer-desktop-stderr" for h in root.handlers):
-        console = logging.StreamHandler(sys.stderr)
+        console = _StderrHandler()
         console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         console.setLevel(logging.WARNING)
         console.addFilter(lambda record: not getattr(record, "shown", False))
