@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QPushButton
 from fer_desktop.workers.training_runner import TrainingRunner, training_command
 
 from shared_paths import FER_ZIP  # noqa: E402
+
 RUN_MS = 900_000  # generous: a background training may share the CPU
 
 

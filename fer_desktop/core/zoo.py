@@ -138,9 +138,16 @@ def fer_net(num_classes: int = 7, **kwargs) -> nn.Module:
     return FerNet(num_classes=num_classes, **kwargs)
 
 
-@register("tiny_cnn", 48, 1, "A very small fer_net (about 20 k weights): smoke tests, trains in seconds, not accurate.")
+@register(
+    "tiny_cnn",
+    48,
+    1,
+    "A very small fer_net (about 20 k weights): smoke tests, trains in seconds, not accurate.",
+)
 def tiny_cnn(num_classes: int = 7, dropout: float = 0.1) -> nn.Module:
-    return FerNet(num_classes=num_classes, widths=(8, 16, 24, 32), depths=(1, 1, 1, 1), dropout=dropout)
+    return FerNet(
+        num_classes=num_classes, widths=(8, 16, 24, 32), depths=(1, 1, 1, 1), dropout=dropout
+    )
 
 
 # --- inception_resnet_v2 (Szegedy et al. 2016) ---------------------------------------------------
