@@ -18,10 +18,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
-from .crops import CropSpec, crop_face
+from .crops import CropSpec, face_crops
 from .errors import UserError
 from .onnx_model import OnnxNet, describe, engine_available, sha256_of
 from .resources import FULL_BUILD_HINT, resource_path, torch_available
@@ -248,13 +247,7 @@ class EmotionClassifier:
     def preprocess(self, frame_bgr: np.ndarray, boxes, landmarks=None) -> np.ndarray:
         """uint8 (N, S, S) grey crops at the dataset size, one per box (eyes levelled when
         the crop spec asks for it and the detector gave landmarks)."""
-        if len(boxes) == 0:
-            return np.zeros((0, self.data_size, self.data_size), np.uint8)
-        gray = frame_bgr if frame_bgr.ndim == 2 else cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
-        marks = landmarks if landmarks is not None else [None] * len(boxes)
-        return np.stack(
-            [crop_face(gray, b, self.data_size, self.crop, m) for b, m in zip(boxes, marks)]
-        )
+        return face_crops(frame_bgr, boxes, self.data_size, self.crop, landmarks)
 
     def predict_crops(self, crops: np.ndarray) -> np.ndarray:
         """uint8 (N,S,S) grayscale crops at the dataset size -> (N, classes) probabilities."""

@@ -80,3 +80,34 @@ def crop_face(
         )
     interp = cv2.INTER_AREA if crop.shape[0] > size else cv2.INTER_LINEAR
     return cv2.resize(crop, (size, size), interpolation=interp)
+
+
+def face_crops(frame: np.ndarray, boxes, size: int, spec: CropSpec, landmarks=None) -> np.ndarray:
+    """uint8 (N, size, size) grey crops for every box of a BGR (or grey) frame.
+
+    Only the part of the frame the crops cover is converted to grey (a 720p frame's full
+    conversion costs more than classifying a face)."""
+    if len(boxes) == 0:
+        return np.zeros((0, size, size), np.uint8)
+    marks = list(landmarks) if landmarks is not None else [None] * len(boxes)
+    H, W = frame.shape[:2]
+    pad = 0.5 if spec.align else 0.0  # a rotated square reaches past its corners
+    squares = []
+    for b in boxes:
+        x1, y1, x2, y2 = square_crop_box(b, spec.margin, spec.shift_y)
+        e = int((x2 - x1) * pad) + 1
+        squares.append((x1 - e, y1 - e, x2 + e, y2 + e))
+    rx1 = max(0, min(q[0] for q in squares))
+    ry1 = max(0, min(q[1] for q in squares))
+    rx2 = min(W, max(q[2] for q in squares))
+    ry2 = min(H, max(q[3] for q in squares))
+    if rx2 <= rx1 or ry2 <= ry1:  # every crop lies outside the frame
+        rx1, ry1, rx2, ry2 = 0, 0, W, H
+    roi = frame[ry1:ry2, rx1:rx2]
+    gray = roi if roi.ndim == 2 else cv2.cvtColor(roi, cv2.COLOR_BGR2GRAY)
+    out = []
+    for b, m in zip(boxes, marks):
+        box = (b[0] - rx1, b[1] - ry1, b[2] - rx1, b[3] - ry1)
+        lm = None if m is None else np.asarray(m, np.float32) - np.array([rx1, ry1], np.float32)
+        out.append(crop_face(gray, box, size, spec, lm))
+    return np.stack(out)

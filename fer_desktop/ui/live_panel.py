@@ -29,7 +29,7 @@ from fer_desktop.ui.prob_bars import ProbabilityBars
 from fer_desktop.ui.source_picker import SourcePicker
 from fer_desktop.ui.widgets import ElidedLabel, ValueSlider
 
-PANEL_WIDTH = 320
+PANEL_WIDTH = 344
 FIGURES = (
     ("display", "Display"),
     ("inference", "Inference"),
@@ -89,6 +89,10 @@ class LivePanel(QScrollArea):
         for text, value in LOOP_CHOICES:
             self.loop_combo.addItem(text, value)
         self.loop_combo.setCurrentIndex(max(0, self.loop_combo.findData(loop_video)))
+        self.loop_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )  # never widens the fixed-width panel
+        self.loop_combo.setMinimumContentsLength(12)
         self.loop_combo.setToolTip(
             "What a video file does at its end (cameras and streams never end)"
         )
