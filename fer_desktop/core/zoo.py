@@ -202,16 +202,8 @@ class _Block17(nn.Module):
         self.b0 = _conv_bn(1088, 192, 1)
         self.b1 = nn.Sequential(
             _conv_bn(1088, 128, 1),
-            nn.Sequential(
-                nn.Conv2d(128, 160, (1, 7), padding=(0, 3), bias=False),
-                nn.BatchNorm2d(160),
-                nn.ReLU(True),
-            ),
-            nn.Sequential(
-                nn.Conv2d(160, 192, (7, 1), padding=(3, 0), bias=False),
-                nn.BatchNorm2d(192),
-                nn.ReLU(True),
-            ),
+            _conv_bn(128, 160, (1, 7), padding=(0, 3)),
+            _conv_bn(160, 192, (7, 1), padding=(3, 0)),
         )
         self.conv = nn.Conv2d(384, 1088, 1)
         self.act = nn.ReLU(inplace=True)
@@ -241,16 +233,8 @@ class _Block8(nn.Module):
         self.b0 = _conv_bn(2080, 192, 1)
         self.b1 = nn.Sequential(
             _conv_bn(2080, 192, 1),
-            nn.Sequential(
-                nn.Conv2d(192, 224, (1, 3), padding=(0, 1), bias=False),
-                nn.BatchNorm2d(224),
-                nn.ReLU(True),
-            ),
-            nn.Sequential(
-                nn.Conv2d(224, 256, (3, 1), padding=(1, 0), bias=False),
-                nn.BatchNorm2d(256),
-                nn.ReLU(True),
-            ),
+            _conv_bn(192, 224, (1, 3), padding=(0, 1)),
+            _conv_bn(224, 256, (3, 1), padding=(1, 0)),
         )
         self.conv = nn.Conv2d(448, 2080, 1)
         self.act = nn.ReLU(inplace=True) if activation else nn.Identity()
