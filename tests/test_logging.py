@@ -32,16 +32,16 @@ def test_a_failed_background_job_is_shown_and_its_traceback_is_in_the_log(qtbot)
     task = LatestTask("Reading the settings")
     task.failed.connect(lambda err: show_error(win, err))
     with qtbot.waitSignal(task.failed, timeout=5000):
-        task.run(_parse_the_settings_file, "/tmp/x.json")
+        task.run(_parse_the_settings_file, "broken-settings.json")
     assert task.wait(5)
     # The user sees what failed and which log file to send.
-    assert "Reading the settings failed: ValueError: bad byte in /tmp/x.json" in win.last_error
+    assert "Reading the settings failed: ValueError: bad byte in broken-settings.json" in win.last_error
     assert str(path) in win.last_error
     _flush()
     text = path.read_text(encoding="utf-8")
     assert "Traceback (most recent call last)" in text
     assert "in _parse_the_settings_file" in text  # the frame where it really failed
-    assert "ValueError: bad byte in /tmp/x.json" in text
+    assert "ValueError: bad byte in broken-settings.json" in text
     box = win.findChildren(QMessageBox)[0]
     assert box.button(QMessageBox.StandardButton.Ok).icon().isNull()  # no stray icon on OK
 
