@@ -35,7 +35,10 @@ def test_a_failed_background_job_is_shown_and_its_traceback_is_in_the_log(qtbot)
         task.run(_parse_the_settings_file, "broken-settings.json")
     assert task.wait(5)
     # The user sees what failed and which log file to send.
-    assert "Reading the settings failed: ValueError: bad byte in broken-settings.json" in win.last_error
+    assert (
+        "Reading the settings failed: ValueError: bad byte in broken-settings.json"
+        in win.last_error
+    )
     assert str(path) in win.last_error
     _flush()
     text = path.read_text(encoding="utf-8")
