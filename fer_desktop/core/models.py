@@ -66,6 +66,10 @@ class LoadedModels:
         return {
             "detector": self.detector.name,
             "model": clf.name,
+            # the side panel's narrow line: what the model is and how good, file in the tooltip
+            "model_short": ", ".join(
+                t for t in (clf.arch, clf.accuracy_text.replace(" on FER2013 ", " on ")) if t
+            ),
             "device": clf.runtime,  # e.g. "cpu (fp32, onnxruntime)": what really runs here
             "offline_detector": not isinstance(self.detector, YoloFaceDetector),
         }

@@ -184,7 +184,8 @@ class LivePanel(QScrollArea):
 
     def set_models_info(self, info: dict) -> None:
         self.detector_label.setText(info["detector"])
-        self.model_label.setText(info["model"])
+        self.model_label.setText(info.get("model_short") or info["model"])
+        self.model_label.setToolTip(info["model"])
         self.device_label.setText(info["device"])
         # The small bundle has no PyTorch, so no YOLO: its Detector menu says how to get it.
         self.fetch_button.setVisible(info["offline_detector"] and torch_available())
