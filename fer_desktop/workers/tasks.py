@@ -35,41 +35,35 @@ log = logging.getLogger(__name__)
 MIN_POOL_THREADS = 8  # camera probe, download, model load, photos, video analysis may all overlap
 
 
-class _DoneEvent:
-    """Mixin: a `done` event set after the worker's last signal, so `wait` can join it."""
+class _Tracked:
+    """Mixin for superqt's workers: a `done` event set after the worker's last signal (so `wait`
+    can join it), after the kind-specific `_cleanup`."""
 
-    done: threading.Event
-
-    def _init_done(self) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.done = threading.Event()
 
-
-class _FunctionWorker(FunctionWorker, _DoneEvent):
-    def __init__(self, func: Callable, *args: Any, **kwargs: Any) -> None:
-        super().__init__(func, *args, **kwargs)
-        self._init_done()
-
     def run(self) -> None:
         try:
             super().run()
         finally:
+            self._cleanup()
             self.done.set()
 
+    def _cleanup(self) -> None:
+        pass
 
-class _GeneratorWorker(GeneratorWorker, _DoneEvent):
-    def __init__(self, func: Callable, *args: Any, **kwargs: Any) -> None:
-        super().__init__(func, *args, **kwargs)
-        self._init_done()
 
-    def run(self) -> None:
+class _FunctionWorker(_Tracked, FunctionWorker):
+    pass
+
+
+class _GeneratorWorker(_Tracked, GeneratorWorker):
+    def _cleanup(self) -> None:
         try:
-            super().run()
-        finally:
-            try:
-                self._gen.close()  # an aborted generator runs its finally blocks here, not at GC
-            except Exception:  # noqa: BLE001 - cleanup of a cancelled job must not raise
-                log.exception("closing a cancelled background job failed")
-            self.done.set()
+            self._gen.close()  # an aborted generator runs its finally blocks here, not at GC
+        except Exception:  # noqa: BLE001 - cleanup of a cancelled job must not raise
+            log.exception("closing a cancelled background job failed")
 
 
 def _ensure_pool_capacity() -> None:
