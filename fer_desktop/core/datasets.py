@@ -49,6 +49,7 @@ EXPECTED = (
 class Split:
     images: np.ndarray  # (N, size, size) uint8 grayscale
     labels: np.ndarray  # (N,) int64 indices into CLASSES
+    names: list[str] | None = None  # file name of each image (None for fer2013.csv rows)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -159,7 +160,8 @@ def _limit(ds: Dataset, limit: int | None, seed: int) -> Dataset:
     for name, s in ds.splits.items():
         if len(s) > limit:
             idx = np.sort(rng.permutation(len(s))[:limit])
-            ds.splits[name] = Split(s.images[idx], s.labels[idx])
+            names = [s.names[i] for i in idx] if s.names is not None else None
+            ds.splits[name] = Split(s.images[idx], s.labels[idx], names)
     return ds
 
 
@@ -214,7 +216,7 @@ def load_dataset(
         if limit and len(names) > limit:
             keep = np.sort(rng.permutation(len(names))[:limit])
             names = [names[i] for i in keep]
-        imgs, labels = [], []
+        imgs, labels, kept = [], [], []
         for name, label in names:
             img = _decode(tree.read(name), size)
             if img is None:
@@ -224,8 +226,9 @@ def load_dataset(
                 continue
             imgs.append(img)
             labels.append(label)
+            kept.append(name)
         if imgs:
-            splits[split] = Split(np.stack(imgs), np.array(labels, np.int64))
+            splits[split] = Split(np.stack(imgs), np.array(labels, np.int64), kept)
     if skipped:
         log.warning("skipped %d unreadable images, e.g. %s", skipped, ", ".join(examples))
     if not splits:

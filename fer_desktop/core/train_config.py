@@ -19,7 +19,15 @@ LEGACY_KEYS = frozenset({"match_sharpness"})  # settings older runs saved that n
 
 @dataclass
 class TrainConfig:
-    data: str = ""
+    data: str | list = ""  # one dataset (folder, zip, csv) or a list of them trained together
+    # Share of each epoch's samples drawn from each dataset (same order as data); [] = by size.
+    data_mix: list = field(default_factory=list)
+    # Images named like CK+ sequence frames (S005_001_00000011.png) share one sample weight per
+    # sequence: its near-copy frames count as one sample, not three.
+    sequence_weight: bool = True
+    # Model selection: each dataset's validation split scores (accuracy + mean class recall) / 2;
+    # the selection score is their mean weighted by this list ([] = equal weights).
+    select_weights: list = field(default_factory=list)
     arch: str = "fer_net"
     arch_kwargs: dict = field(default_factory=dict)
     epochs: int = 30
@@ -61,6 +69,11 @@ class TrainConfig:
     prefetch: int = 2  # batches prepared in a background thread
     out: str = ""  # run folder; "" = <user data>/runs/<timestamp>-<arch>
     tensorboard: bool = False
+
+    def data_paths(self) -> list[str]:
+        if isinstance(self.data, str):
+            return [self.data] if self.data else []
+        return [str(d) for d in self.data]
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -111,6 +124,11 @@ class TrainConfig:
         ):
             if getattr(self, name) not in allowed:
                 problems.append(f"{name} must be one of {', '.join(allowed)}")
+        n = len(self.data_paths())
+        for name in ("data_mix", "select_weights"):
+            v = getattr(self, name)
+            if v and n and (len(v) != n or any(not isinstance(x, int | float) or x < 0 for x in v)):
+                problems.append(f"{name} needs one non-negative number per dataset ({n})")
         if problems:
             raise UserError(
                 "Invalid training settings: " + "; ".join(problems) + ".",

@@ -38,7 +38,16 @@ def build_parser(prog: str = "fer-train") -> argparse.ArgumentParser:
             continue
         default = f.default if f.default is not MISSING else None
         flag = "--" + f.name.replace("_", "-")
-        if isinstance(default, bool):
+        if f.name == "data":
+            p.add_argument(
+                "--data",
+                action="append",
+                default=None,
+                help="dataset folder, zip or fer2013.csv; repeat it to train on several together",
+            )
+        elif f.default is MISSING:  # list settings
+            p.add_argument(flag, type=json.loads, default=None, help="JSON list, e.g. [0.9, 0.1]")
+        elif isinstance(default, bool):
             p.add_argument(flag, action=argparse.BooleanOptionalAction, default=None)
         else:
             p.add_argument(flag, type=type(default), default=None, help=f"default: {default!r}")
@@ -107,7 +116,7 @@ def main(argv: list[str] | None = None, prog: str = "fer-train") -> int:
         for f in fields(TrainConfig):
             v = getattr(args, f.name, None)
             if v is not None:
-                base[f.name] = v
+                base[f.name] = v[0] if f.name == "data" and len(v) == 1 else v
         cfg = TrainConfig.from_dict(base)
         if not cfg.data and not args.resume:
             raise UserError("No dataset given.", "Pass --data FOLDER_OR_ZIP (or a fer2013.csv).")
@@ -118,9 +127,7 @@ def main(argv: list[str] | None = None, prog: str = "fer-train") -> int:
         from .engine import run
 
         given = {
-            f.name: getattr(args, f.name)
-            for f in fields(TrainConfig)
-            if getattr(args, f.name, None) is not None
+            f.name: base[f.name] for f in fields(TrainConfig) if getattr(args, f.name, None) is not None
         }
         summary = run(cfg, emit, stop=stop, resume=args.resume, overrides=given)
         return 0 if summary["event"] == "finished" else 3

@@ -18,7 +18,6 @@ import torch.nn.functional as F
 from torch import nn
 from torch.optim.swa_utils import AveragedModel
 
-from fer_desktop.core.datasets import load_dataset, train_val_splits
 from fer_desktop.core.devices import pick_device, resolve_precision
 from fer_desktop.core.emotions import CLASSES
 from fer_desktop.core.errors import UserError
@@ -28,6 +27,7 @@ from fer_desktop.core.zoo import ARCHITECTURES, build_model
 from .config import TrainConfig
 from .data import BatchLoader
 from .metrics import confusion_matrix, per_class
+from .multidata import load_training_data, scores, selection_score
 from .runs import default_run_dir, save_checkpoint, write_history
 
 Emit = Callable[[dict], None]
@@ -284,16 +284,35 @@ def load_resume_state(run_dir: str | Path) -> dict:
         ) from exc
 
 
-def _pick_weights(model, ema, val_loader, device, precision: str, k: int):
-    """Validate the raw weights and, when kept, their EMA; the better one is shown and shipped."""
-    va_loss, va_acc, cm = evaluate(model, val_loader, device, precision, k)
+def _score_sets(net, val_loaders, device, precision, k, weights):
+    """Every validation set scored alone; the first one's loss/accuracy/matrix are the curves'."""
+    per_set, first = {}, None
+    for name, loader in val_loaders:
+        loss, acc, cm = evaluate(net, loader, device, precision, k)
+        sc = scores(cm)
+        per_set[name] = {"acc": sc["acc"], "mean_recall": sc["mean_recall"], "recall": sc["recall"],
+                         "confusion_matrix": cm.tolist()}
+        if first is None:
+            first = (loss, acc, cm)
+    return first, per_set, selection_score(list(per_set.values()), weights)
+
+
+def _pick_weights(model, ema, val_loaders, device, precision: str, k: int, weights=()):
+    """Validate the raw weights and, when kept, their EMA; the one with the better selection
+    score (multidata.selection_score) is shown and shipped."""
+    (va_loss, va_acc, cm), per_set, score = _score_sets(
+        model, val_loaders, device, precision, k, weights
+    )
     chosen, source = model, "raw"
     raw_acc = va_acc
     if ema is not None:
-        e_loss, e_acc, e_cm = evaluate(ema.module, val_loader, device, precision, k)
-        if e_acc >= va_acc:
+        (e_loss, e_acc, e_cm), e_set, e_score = _score_sets(
+            ema.module, val_loaders, device, precision, k, weights
+        )
+        if e_score >= score:
             va_loss, va_acc, cm, chosen, source = e_loss, e_acc, e_cm, ema.module, "ema"
-    return chosen, source, raw_acc, va_loss, va_acc, cm
+            per_set, score = e_set, e_score
+    return chosen, source, raw_acc, va_loss, va_acc, cm, per_set, score
 
 
 def run(
@@ -329,23 +348,18 @@ def run(
     attach_run_log(run_dir)
     emit = _logged(emit)
 
-    ds = load_dataset(cfg.data, limit=cfg.limit or None, seed=cfg.seed)
-    if ds.skipped:
-        emit(
-            {
-                "event": "log",
-                "level": "warning",
-                "message": f"skipped {ds.skipped} unreadable images (e.g. {', '.join(ds.skipped_examples)})",
-            }
-        )
-    train, val, val_name = train_val_splits(ds, cfg.val_split or None, seed=cfg.seed)
+    train, data_w, vals, summary, skipped = load_training_data(cfg)
+    if skipped:
+        emit({"event": "log", "level": "warning", "message": f"skipped {skipped} unreadable images"})
+    val = vals[0].split
+    val_name = " + ".join(f"{v.name} {v.split_name}" for v in vals)
     k = len(CLASSES)
     counts = np.bincount(train.labels, minlength=k).astype(float)
     emit(
         {
             "event": "log",
             "level": "info",
-            "message": f"data {ds.summary()}; validating on {val_name}; device {device} ({precision}); arch {cfg.arch}",
+            "message": f"data {summary}; validating on {val_name}; device {device} ({precision}); arch {cfg.arch}",
         }
     )
     atomic_write_text(
@@ -369,6 +383,8 @@ def run(
     )
     criterion, class_sample_w = _criterion(cfg, counts, device)
     sample_w = class_sample_w[train.labels] if class_sample_w is not None else None
+    if data_w is not None:
+        sample_w = data_w if sample_w is None else data_w * sample_w
     optimizer = _optimizer(cfg, model)
     scheduler, step_fn = _schedule(cfg, optimizer, max(1, len(train) // cfg.batch_size))
     scaler = torch.amp.GradScaler("cuda") if device.type == "cuda" and precision == "fp16" else None
@@ -410,7 +426,9 @@ def run(
         }
     )
     t_run = time.perf_counter()
-    val_loader = BatchLoader(val, cfg, size=size, mean=MEAN, std=STD, train=False)
+    val_loaders = [
+        (v.name, BatchLoader(v.split, cfg, size=size, mean=MEAN, std=STD, train=False)) for v in vals
+    ]
     stopped = False
     run_cfg = dataclasses.replace(cfg, precision=precision)
     for epoch in range(start_epoch, cfg.epochs + 1):
@@ -449,8 +467,8 @@ def run(
                 }
             )
             break
-        chosen, source, raw_acc, va_loss, va_acc, cm = _pick_weights(
-            model, ema, val_loader, device, precision, k
+        chosen, source, raw_acc, va_loss, va_acc, cm, per_set, score = _pick_weights(
+            model, ema, val_loaders, device, precision, k, cfg.select_weights
         )
         if cfg.schedule == "plateau":
             scheduler.step(va_loss)
@@ -469,11 +487,13 @@ def run(
             "confusion_matrix": cm.tolist(),
             "precision": prec,
             "recall": recall,
+            "val_sets": per_set,
+            "select_score": round(score, 4),
         }
         history.append(row)
-        improved = va_acc > best_acc
+        improved = score > best_acc
         if improved:
-            best_acc, best_epoch, stale = va_acc, epoch, 0
+            best_acc, best_epoch, stale = score, epoch, 0
         else:
             stale += 1
         extra = {
@@ -509,6 +529,8 @@ def run(
                     "confusion_matrix": cm.tolist(),
                     "recall": recall,
                     "precision": prec,
+                    "val_sets": per_set,
+                    "select_score": round(score, 4),
                 },
             )
             save_checkpoint(run_dir / "best.pt", best)
