@@ -81,8 +81,18 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--no-save", action="store_true", help="do not write annotated copies")
     _add_pipeline_args(a)
 
-    e = sub.add_parser("evaluate", help="score an emotion model on labelled face crops")
+    e = sub.add_parser(
+        "evaluate",
+        help="score an emotion model on labelled face crops, or on labelled photos (--photos)",
+    )
     e.add_argument("data", help="folder or zip with <split>/<class>/*.jpg (or fer2013.csv)")
+    e.add_argument(
+        "--photos",
+        action="store_true",
+        help="DATA is a folder of labelled photos (<class>/*.jpg, any size): each goes through "
+        "the whole path (detector, crop, classifier; its largest face); no face counts as wrong",
+    )
+    e.add_argument("--detector", choices=DETECTOR_CHOICES, help="with --photos: face detector")
     e.add_argument("--split", help="split to score (default: test/validation)")
     e.add_argument(
         "--model", metavar="FILE", help=".pt checkpoint or .onnx export (default: shipped model)"
@@ -111,7 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument(
         "--record-video", action="store_true", help="with --record: also write annotated.mp4"
     )
-    b.add_argument("--json", action="store_true")
+    b.add_argument(
+        "--record-to",
+        metavar="DIR",
+        help="with --record: keep the recording in DIR (default: a temporary folder, deleted)",
+    )
+    b.add_argument("--json", action="store_true", help="print one JSON object with the figures")
     _add_pipeline_args(b)
 
     v = sub.add_parser(
@@ -151,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d.add_argument("--iou", type=float, default=0.4, help="IoU for a match (default 0.4)")
     d.add_argument("--limit", type=int, help="score only the first N images")
-    d.add_argument("--json", action="store_true")
+    d.add_argument("--json", action="store_true", help="print one JSON object with the figures")
 
     sub.add_parser(
         "train",
@@ -241,22 +256,51 @@ def cmd_annotate(args) -> int:
         out.append(entry)
         if not args.json:
             if entry["faces"]:
-                faces = ", ".join(
-                    f"{f['label']} {f['confidence']:.0%} {f['emoji']}" for f in entry["faces"]
-                )
+                faces = ", ".join(_face_text(f) for f in entry["faces"])
                 saved = f" -> {entry['annotated']}" if entry.get("annotated") else ""
                 print(f"{image}: {len(entry['faces'])} face(s): {faces}{saved}")
+                if entry["error"]:  # found faces, but the copy could not be saved: say why
+                    print(f"{image}: {entry['error']}", file=sys.stderr)
             else:
                 print(f"{image}: {entry['error']}", file=sys.stderr)
     if args.json:
         print(json.dumps(out, indent=1, ensure_ascii=False))
-    return 1 if failures == len(images) else 0
+    if failures and not args.json:
+        print(
+            f"{failures} of {len(images)} file(s) could not be used (see above).", file=sys.stderr
+        )
+    return 1 if failures else 0
+
+
+def _face_text(f: dict) -> str:
+    """ "happy 87% 😄", or "uncertain (sad 36%) 🤔" with the runner-up it was unsure about."""
+    if f["label"] == "uncertain" and f.get("probabilities"):
+        top, p = max(f["probabilities"].items(), key=lambda kv: kv[1])
+        return f"uncertain ({top} {p:.0%}) {f['emoji']}"
+    return f"{f['label']} {f['confidence']:.0%} {f['emoji']}"
 
 
 def cmd_evaluate(args) -> int:
     from .core.classifier import EmotionClassifier
-    from .core.evaluate import evaluate_classifier
+    from .core.evaluate import evaluate_classifier, evaluate_photos
 
+    if args.photos:
+        from .core.pipeline import build_pipeline
+
+        s = _settings(args)
+        r = evaluate_photos(build_pipeline(s), args.data, limit=args.limit)
+        if args.json:
+            print(json.dumps(r))
+            return 0
+        print(f"model {r['model']}, detector {r['detector']}, on {r['n']} photos in {args.data}")
+        print(
+            f"accuracy {r['accuracy']:.4f}; mean class recall {r['mean_recall']:.4f}; "
+            f"faces found in {r['faces_found']} of {r['n']} photos; {r['ms_per_photo']} ms per photo"
+        )
+        _print_recall_and_matrix(r)
+        for path in r["no_face"]:
+            print(f"no face found: {path}", file=sys.stderr)
+        return 0
     clf = EmotionClassifier(
         args.model,
         device=args.device,
@@ -270,18 +314,30 @@ def cmd_evaluate(args) -> int:
         return 0
     print(f"model {r['model']} on {args.data} [{r['split']}], {r['n']} faces")
     print(
-        f"accuracy {r['accuracy']:.4f}; {r['ms_per_face']:.3f} ms per face (live, 1 face/frame), "
-        f"{r['ms_per_face_batched']:.3f} ms per face batched"
+        f"accuracy {r['accuracy']:.4f}; mean class recall {r['mean_recall']:.4f}; "
+        f"calibration error (ECE) {r.get('ece', 0):.4f}"
     )
     print(
-        "per-class recall: " + ", ".join(f"{c} {v:.3f}" for c, v in r["per_class_recall"].items())
+        f"{r['ms_per_face']:.3f} ms per face (live, 1 face/frame), "
+        f"{r['ms_per_face_batched']:.3f} ms per face batched"
+    )
+    _print_recall_and_matrix(r)
+    return 0
+
+
+def _print_recall_and_matrix(r: dict) -> None:
+    print(
+        "per-class recall: "
+        + ", ".join(
+            f"{c} {v:.3f}" if v is not None else f"{c} -" for c, v in r["per_class_recall"].items()
+        )
     )
     print("confusion matrix (rows true, columns predicted):")
     w = max(len(c) for c in r["classes"])
-    print(" " * (w + 1) + " ".join(f"{c[:7]:>7}" for c in r["classes"]))
+    cw = max(w, 5)  # every class name whole ("surprise" is 8 letters)
+    print(" " * (w + 1) + " ".join(f"{c:>{cw}}" for c in r["classes"]))
     for c, row in zip(r["classes"], r["confusion_matrix"]):
-        print(f"{c:>{w}} " + " ".join(f"{v:>7}" for v in row))
-    return 0
+        print(f"{c:>{w}} " + " ".join(f"{v:>{cw}}" for v in row))
 
 
 def cmd_bench(args) -> int:
@@ -305,6 +361,7 @@ def cmd_bench(args) -> int:
         paced=False if args.unpaced else None,
         size=size,
         record="video" if args.record_video else bool(args.record),
+        record_dir=args.record_to,
     )
     if args.json:
         print(json.dumps(r))
@@ -380,7 +437,9 @@ def cmd_analyze(args) -> int:
 
     if args.every < 1:
         raise UserError(f"--every must be 1 or more, not {args.every}.", "Use e.g. --every 2.")
-    FrameSource(SourceSpec("file", args.video_path)).release()  # a bad file: say so first
+    probe = FrameSource(SourceSpec("file", args.video_path))  # a bad file: say so first
+    total = probe.frame_count // args.every if probe.frame_count > 0 else None
+    probe.release()
     from .core.pipeline import build_pipeline
 
     settings = _settings(args)
@@ -394,20 +453,29 @@ def cmd_analyze(args) -> int:
         save_video=args.save_video,
         settings=dataclasses.asdict(settings),
     )
-    with tqdm(unit="frame", file=sys.stderr, dynamic_ncols=True, mininterval=0.5) as bar:
+    with tqdm(
+        total=total,
+        unit="frame",
+        file=sys.stderr,
+        dynamic_ncols=True,
+        mininterval=0.5,
+    ) as bar:  # the total is known from the start: "0/22 frames", never "0frame [?frame/s]"
         while True:
             try:
                 step = next(steps)
             except StopIteration as stop:
                 r = stop.value
                 break
-            bar.total = step.total
+            if step.total and bar.total != step.total:
+                bar.total = step.total
             bar.update(step.done - bar.n)
     if not r.tracks:
         print(f"No face was found in {args.video_path}.", file=sys.stderr)
+    if r.warning:
+        print(f"warning: {r.warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(r.to_json(), ensure_ascii=False))
-        return 0
+        return 1 if r.warning else 0
     speed = r.fps_processed * args.every / r.session.get("fps", 30.0)
     print(
         f"{r.frames} frames ({r.duration_s:.1f} s of video) at {r.fps_processed} fps "
@@ -416,10 +484,11 @@ def cmd_analyze(args) -> int:
     for t in r.tracks:
         print(
             f"  face {t['id']}: {t['first_s']:.1f}-{t['last_s']:.1f} s, {t['frames']} frames, "
-            f"mostly {t['dominant']}"
+            f"mostly {t['dominant']}; label changes {t['label_changes_per_min']}/min, "
+            f"uncertain {t['uncertain_share']:.0%}"
         )
     print(f"results: {r.folder}")
-    return 0
+    return 1 if r.warning else 0
 
 
 def main(argv: list[str] | None = None) -> int:

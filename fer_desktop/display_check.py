@@ -34,10 +34,18 @@ XCB_LIBRARIES: dict[str, str] = {
     "libfontconfig.so.1": "libfontconfig1",
     "libdbus-1.so.3": "libdbus-1-3",
 }
+
+
 # The line the README's Quick start gives (the libraries a bare Debian 12 lacks).
+def _sudo() -> str:
+    """ "sudo " for a normal user; nothing in a root shell (where sudo is often absent)."""
+    geteuid = getattr(os, "geteuid", None)
+    return "" if geteuid is not None and geteuid() == 0 else "sudo "
+
+
 APT_LINE = (
-    "sudo apt-get install libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-xkb1 "
-    "libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3"
+    f"{_sudo()}apt-get install -y libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-xkb1 "
+    "libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3 xvfb"
 )
 HEADLESS = (
     "The command-line parts work without a display: fer-desktop annotate / analyze / evaluate / "
@@ -76,7 +84,8 @@ def display_problem(sonames=None) -> str | None:
     if not os.environ.get("DISPLAY"):
         return (
             "fer-desktop cannot open its window: there is no display (DISPLAY is not set).\n"
-            "Start it from a desktop session, or under a virtual screen: xvfb-run fer-desktop.\n"
+            "Start it from a desktop session, or under a virtual screen: xvfb-run fer-desktop\n"
+            f"(xvfb-run comes with Debian's xvfb package: {_sudo()}apt-get install -y xvfb).\n"
             + HEADLESS
         )
     missing = missing_libraries(sonames)
@@ -86,7 +95,7 @@ def display_problem(sonames=None) -> str | None:
     return (
         "fer-desktop cannot open its window: Qt's X11 (xcb) platform needs system libraries "
         f"that are missing: {', '.join(missing)}.\n"
-        f"Install them (Debian/Ubuntu): sudo apt-get install {packages}\n"
+        f"Install them (Debian/Ubuntu): {_sudo()}apt-get install -y {packages}\n"
         f"(all that Qt needs: {APT_LINE})\n" + HEADLESS
     )
 

@@ -10,6 +10,7 @@ full build also trains, exports and runs the torch backend.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -105,7 +106,11 @@ def _core_checks(report: dict) -> None:
     if not result.faces:
         report["missing"].append("no face found on the sample image (detector files broken?)")
     if not torch_available():
-        checks["training"] = "not in this build (the full build or a Python install trains)"
+        checks["training"] = (
+            "not in this build (the full build or a Python install trains)"
+            if getattr(sys, "frozen", False)
+            else 'not in this install (pip install -e ".[train]" adds PyTorch)'
+        )
         return
     import numpy as np
 
@@ -120,7 +125,8 @@ def _core_checks(report: dict) -> None:
     checks["torch_backend"] = {"runtime": torch_clf.runtime, "max_dp_vs_default": float(diff)}
     if diff > 1e-3:
         report["missing"].append(f"torch and {classifier.backend} disagree (max |dp| {diff:.2g})")
-    import ultralytics  # noqa: F401  (the YOLOv8 detector)
+    with contextlib.redirect_stdout(sys.stderr):  # its first-run banner: not on our JSON stdout
+        import ultralytics  # noqa: F401  (the YOLOv8 detector)
 
     checks["yolo"] = "importable"
 

@@ -24,7 +24,8 @@ atexit.register(shutil.rmtree, _TEST_HOME, ignore_errors=True)
 
 TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 SHARED_MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
-WATCHED_THREADS = ("fer-capture", "fer-inference", "fer-open-source", "fer-photos", "fer-save")
+# The threads of our own the code starts by name (superqt pool workers are watched by pytest-qt).
+WATCHED_THREADS = ("fer-capture", "fer-inference", "fer-record-video", "fer-analyze-read")
 
 
 def _no_network(*args, **kwargs):

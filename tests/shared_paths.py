@@ -17,3 +17,9 @@ MODELS = SHARED / "models"
 needs_fer_zip = pytest.mark.skipif(
     not FER_ZIP.is_file(), reason=f"FER2013 zip not found at {FER_ZIP} (../shared beside the repo)"
 )
+CK_ZIP = SHARED / "datasets" / "ckplus48.zip"
+VIDEOS = TESTDATA / "videos"
+
+needs_ck_zip = pytest.mark.skipif(
+    not CK_ZIP.is_file(), reason=f"CK+ zip not found at {CK_ZIP} (../shared beside the repo)"
+)

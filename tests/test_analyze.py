@@ -171,13 +171,23 @@ def test_cli_analyze_json_object_and_progress_bar(video_path, tmp_path):
     r = run_cli("analyze", str(video_path), "-o", str(tmp_path / "out"), "--every", "6", "--json")
     assert r.returncode == 0, r.stderr[-2000:]
     obj = json.loads(r.stdout)
-    assert list(obj) == ["frames", "duration_s", "fps_processed", "tracks", "outputs"]
+    assert list(obj) == ["frames", "duration_s", "fps_processed", "tracks", "outputs", "warning"]
+    assert obj["warning"] is None
     assert obj["frames"] == 22 and obj["fps_processed"] > 0
     assert list(obj["outputs"]) == ["csv", "video"] and obj["outputs"]["video"] is None
     assert Path(obj["outputs"]["csv"]) == tmp_path / "out" / "faces.csv"
     for t in obj["tracks"]:
-        assert list(t) == ["id", "first_s", "last_s", "frames", "mean_probabilities", "dominant"]
+        assert list(t)[:6] == [
+            "id",
+            "first_s",
+            "last_s",
+            "frames",
+            "mean_probabilities",
+            "dominant",
+        ]
+        assert list(t)[6:] == ["label_changes", "label_changes_per_min", "uncertain_share"]
     assert "22/22" in r.stderr and "frame/s" in r.stderr  # tqdm's bar, with rate and ETA
+    assert "0frame [" not in r.stderr  # the total is known before the first frame
     assert "Traceback" not in r.stderr
 
 

@@ -34,7 +34,8 @@ def test_folder_no_face_and_bad_file(tmp_path):
     out = tmp_path / "out"
 
     r = _annotate(str(src), "-o", str(out))  # a folder, as the Photos tab takes
-    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.returncode == 1, r.stderr[-2000:]  # a file failed: the exit code says so
+    assert "1 of 3 file(s) could not be used" in r.stderr
     assert "face.jpg: 1 face(s)" in r.stdout
     # errors and "no face" go to stderr, not into the results on stdout
     assert "blank.png: No face found" in r.stderr and "blank.png" not in r.stdout

@@ -76,7 +76,9 @@ def test_hostile_pickle_is_refused_by_evaluate_export_and_resume(tmp_path: Path)
     assert "refused" in json.loads(proc.stdout.strip().splitlines()[-1])["error"]
 
     proc = _run(["fer_training.export", str(zipped)], tmp_path)
-    assert proc.returncode == 2 and "refused" in proc.stdout, proc.stdout + proc.stderr[-2000:]
+    assert proc.returncode == 2 and "refused" in proc.stderr, (
+        proc.stdout + proc.stderr[-2000:]
+    )  # errors on stderr
     assert not zipped.with_suffix(".onnx").exists()
 
     run = tmp_path / "run"  # fer-train --resume reads the run's last.pt
@@ -87,3 +89,75 @@ def test_hostile_pickle_is_refused_by_evaluate_export_and_resume(tmp_path: Path)
     errors = [json.loads(x) for x in proc.stdout.splitlines() if '"error"' in x]
     assert errors and "Cannot resume" in errors[-1]["message"], proc.stdout[-2000:]
     assert not marker.exists(), "a hostile checkpoint ran its code"
+
+
+# --- issue 19.3: a model is checked before it is trusted -------------------------------------
+def _damaged_models(tmp_path):
+    """The three damaged exports of the shipped model: flipped weight bytes, a wrong input
+    shape, a wrong number of outputs (the last two re-labelled as if exported so)."""
+    import numpy as np
+
+    onnx = pytest.importorskip("onnx")
+    from fer_desktop.core.resources import resource_path
+
+    src = resource_path("models", "fer_net.onnx")
+    data = bytearray(src.read_bytes())
+    rng = np.random.default_rng(0)
+    mid = len(data) // 2
+    for i in rng.choice(np.arange(mid - 1_000_000, mid + 1_000_000), 2000, replace=False):
+        data[i] ^= 0xFF
+    (tmp_path / "flipped.onnx").write_bytes(bytes(data))
+
+    def relabel(m, name):
+        props = {p.key: p.value for p in m.metadata_props if p.key != "graph_sha256"}
+        del m.metadata_props[:]
+        onnx.helper.set_model_props(m, props)
+        onnx.save(m, str(tmp_path / name))
+
+    m = onnx.load(str(src))
+    for d in (2, 3):
+        m.graph.input[0].type.tensor_type.shape.dim[d].dim_value = 64
+    relabel(m, "wrong_input.onnx")
+    m = onnx.load(str(src))
+    out = m.graph.output[0]
+    m.graph.node.append(onnx.helper.make_node("Slice", [out.name, "s0", "s1", "ax"], ["p5"]))
+    for n, v in (("s0", [0]), ("s1", [5]), ("ax", [1])):
+        m.graph.initializer.append(onnx.numpy_helper.from_array(np.array(v, np.int64), n))
+    out.name = "p5"
+    out.type.tensor_type.shape.dim[1].dim_value = 5
+    relabel(m, "wrong_output.onnx")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "name, why",
+    [
+        ("flipped.onnx", "do not match the checksum"),
+        ("wrong_input.onnx", "cannot take a 48x48 grey face"),
+        ("wrong_output.onnx", "gives 5 outputs per face for its 7 classes"),
+    ],
+)
+def test_damaged_models_are_refused_with_a_message(tmp_path, name, why):
+    from fer_desktop.core.classifier import EmotionClassifier
+
+    folder = _damaged_models(tmp_path)
+    with pytest.raises(UserError) as err:
+        EmotionClassifier(folder / name)
+    assert why in err.value.message
+    # and on the command line: one message, exit 2, no traceback
+    import subprocess
+    import sys
+
+    r = subprocess.run(
+        [sys.executable, "-m", "fer_desktop", "evaluate", "--model", str(folder / name),
+         str(tmp_path / "nothing.zip")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 2 and why in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_shipped_model_is_verified_and_says_its_accuracy():
+    from fer_desktop.core.classifier import EmotionClassifier
+
+    clf = EmotionClassifier()
+    assert clf.verified and "% on FER2013 PublicTest" in clf.name

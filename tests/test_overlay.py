@@ -292,3 +292,23 @@ def test_no_faces_leaves_the_frame_alone():
 def test_rejects_non_bgr_frames():
     with pytest.raises(ValueError):
         draw_faces(np.zeros((100, 100), np.uint8), [make_face((1, 1, 50, 50), "sad")])
+
+
+def _count(img: np.ndarray, bgr) -> int:
+    return int(np.all(img == np.array(bgr, np.uint8), axis=2).sum())
+
+
+@pytest.mark.parametrize("dy", [0, 12, -12])
+def test_neighbouring_faces_labels_never_cover_each_other(dy):
+    """Two faces side by side (as in obama_and_biden.jpg): each label is drawn whole; the second
+    one moves instead of covering the first (counted by the pixels of each bar's colour)."""
+    a = make_face((300, 200, 380, 290), "happy", track_id=1)
+    b = make_face((390, 200 + dy, 470, 290 + dy), "sad", track_id=2)
+    blank = np.zeros((720, 1280, 3), np.uint8)
+    alone_a = draw_faces(blank.copy(), [a])
+    alone_b = draw_faces(blank.copy(), [b])
+    both = draw_faces(blank.copy(), [a, b])
+    yellow, blue = overlay.CLASS_COLORS_BGR["happy"], overlay.CLASS_COLORS_BGR["sad"]
+    assert _count(alone_a, yellow) > 500 and _count(alone_b, blue) > 500
+    assert _count(both, yellow) == _count(alone_a, yellow)
+    assert _count(both, blue) == _count(alone_b, blue)

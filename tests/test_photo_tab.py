@@ -143,7 +143,8 @@ def test_bad_files_get_a_message_each_and_the_others_are_processed(
     assert "not a readable image" in tab.list.item(0).text()
     assert "No face found" in tab.list.item(3).text()
     err = last_error(tab)  # one summary message naming both bad files
-    assert "truncated.jpg" in err and "notes.jpg" in err and "2 file(s)" in err
+    assert "truncated.jpg" in err and "notes.jpg" in err and "2 files could not be used" in err
+    assert err.splitlines()[0].startswith("2 files could not be used, e.g. ")  # never a bare colon
     assert "two_people" not in err and "black.png" not in err
     # The no-face image shows "No face found" on the image itself (white banner text).
     tab.list.setCurrentRow(3)

@@ -51,7 +51,7 @@ def test_live_timeline_shows_the_last_window_of_the_recent_faces(qtbot):
     assert x.min() >= -30.0 - 1e-9 and x.max() == pytest.approx(0.0)  # seconds before now
     assert len(x) == 301  # 30 s at 10 fps, both ends included
     assert y[-1] == pytest.approx(0.8) and y[0] == pytest.approx(0.2 / 6)
-    assert plot._title.endswith(": sad")
+    assert plot._title.endswith(": sad 80%")  # word for word what the box says
     # the label band: happy, then sad from 10 s ago
     x0, x1, codes = label_runs(*tl._rows[1].since(10.0)[::2], 10.0, 40.0)
     assert [LABELS[c] for c in codes] == ["happy", "sad"]

@@ -155,10 +155,12 @@ def test_small_build_window_says_training_and_yolo_need_the_full_build(qtbot, mo
         win = MainWindow(Settings(detector="yunet", device="cpu"), preload=False)
         qtbot.addWidget(win)
         assert isinstance(win.training_tab, NoTrainingPage)
-        assert "full build" in win.training_tab.label.text()
-        assert "pip install -e ." in win.training_tab.label.text()
+        # A pip install without torch (pip install -e .): it says which extra to install.
+        assert "Training needs PyTorch" in win.training_tab.label.text()
+        assert 'pip install -e ".[train]"' in win.training_tab.label.text()
         yolo = [a for a in win.detector_actions.actions() if a.data() == "yolo"]
-        assert yolo and not yolo[0].isEnabled() and "full build" in yolo[0].text()
+        assert yolo and not yolo[0].isEnabled() and "needs PyTorch" in yolo[0].text()
+        assert ".[train]" in yolo[0].toolTip()
         win.close()
     finally:
         monkeypatch.delenv("FER_DESKTOP_NO_TORCH")

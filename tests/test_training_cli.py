@@ -298,7 +298,8 @@ def test_ema_warms_up_and_the_better_weights_are_validated():
     x = torch.randn(64, 1, 48, 48)
     y = model.eval()(x).argmax(1)  # labels the raw model gets right
     loader = [(x, y)]
-    chosen, source, raw_acc, _, acc, _ = _pick_weights(
-        model, ema, loader, torch.device("cpu"), "fp32", 7
+    chosen, source, raw_acc, _, acc, _, per_set, score = _pick_weights(
+        model, ema, [("val", loader)], torch.device("cpu"), "fp32", 7
     )
     assert source == "raw" and chosen is model and acc == raw_acc == 1.0
+    assert score == 1.0 and per_set["val"]["acc"] == 1.0  # one set: selected on its accuracy

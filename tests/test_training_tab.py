@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from fer_desktop.workers.training_runner import TrainingRunner, training_command
 
@@ -92,7 +92,7 @@ def choose_dataset(qtbot, tab, path: Path, button: str = "folder") -> None:
 
 def tiny_settings(tab, arch: str = "tiny_cnn", epochs: int = 2) -> None:
     s = tab.settings
-    s.arch.setCurrentText(arch)
+    s.set_arch(arch)
     s.epochs.setValue(epochs)
     s.batch_size.setValue(32)
     s.limit.setValue(200)
@@ -257,8 +257,16 @@ def test_real_run_curves_matrix_and_use_model(qtbot, make_tab):
     assert tab.start_button.isEnabled() and not tab.stop_button.isEnabled()
 
     assert tab.use_button.isEnabled()
+    qtbot.mouseClick(tab.use_button, Qt.MouseButton.LeftButton)  # asks first
+    qtbot.waitUntil(lambda: tab.confirm_box.isVisible(), timeout=5_000)
+    assert (
+        "slice" in tab.confirm_box.informativeText()
+        or "at most" in tab.confirm_box.informativeText()
+    )
     with qtbot.waitSignal(tab.model_chosen, timeout=5_000) as blocker:
-        qtbot.mouseClick(tab.use_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(
+            tab.confirm_box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton
+        )
     best = Path(blocker.args[0])
     assert best.name == "best.pt" and best.is_file()
 

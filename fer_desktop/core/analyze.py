@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import UserError
+from .fileio import make_private_dir
 from .recording import CSV_NAME, JSON_NAME, SessionRecorder, new_session_dir
 from .sources import FrameSource, SourceSpec
 
@@ -42,6 +43,7 @@ class AnalyzeResult:
     folder: Path
     cancelled: bool = False
     session: dict = field(default_factory=dict)
+    warning: str | None = None  # e.g. the video ended long before the length its header gives
 
     def to_json(self) -> dict:
         return {
@@ -50,6 +52,7 @@ class AnalyzeResult:
             "fps_processed": self.fps_processed,
             "tracks": self.tracks,
             "outputs": {"csv": str(self.csv), "video": str(self.video) if self.video else None},
+            "warning": self.warning,  # e.g. a truncated file; None when all went well
         }
 
 
@@ -68,7 +71,7 @@ def prepare_output(out_dir: str | Path | None) -> Path:
             "Choose another folder, or leave out -o to get a new folder.",
         )
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        make_private_dir(folder)
     except OSError as exc:
         raise UserError(
             f"Could not create {folder}: {exc.strerror or exc}.", "Choose a writable folder."
@@ -157,6 +160,7 @@ def iter_analyze(
             video=save_video,
             video_fps=fps / every,
             video_wait=True,
+            again="run the analysis again",
         )
     except BaseException:
         source.release()
@@ -192,7 +196,17 @@ def iter_analyze(
         reader.close()
         tracker.clock = saved_clock
         pipeline.reset()
-        info = recorder.finish(frames_dropped=0, status="cancelled" if cancelled else "finished")
+        warning = None
+        expected = source.frame_count
+        missing = expected - (last_index + 1 if done else 0)
+        # Headers round their frame count: only a gap of seconds is a truncated file.
+        if not cancelled and expected > 0 and missing > max(2 * fps, 0.05 * expected):
+            warning = (
+                f"The video ends at frame {last_index + 1 if done else 0} of the {expected} its "
+                "header announces: it is truncated or damaged; the rest was not analysed."
+            )
+        status = "cancelled" if cancelled else ("truncated" if warning else "finished")
+        info = recorder.finish(frames_dropped=0, status=status)
     if recorder.error is not None:
         raise recorder.error
     wall = time.perf_counter() - t_start
@@ -206,6 +220,7 @@ def iter_analyze(
         folder=folder,
         cancelled=cancelled,
         session=info,
+        warning=warning,
     )
 
 

@@ -151,6 +151,33 @@ class EmotionClassifier:
             if why_not_onnx:
                 log.info("%s runs on torch: %s", pt.name, why_not_onnx)
             self._load_torch(pt, device, precision)
+        self._check_runs()
+
+    def _check_runs(self) -> None:
+        """Run the model once on a plain grey face before trusting it: the input it takes, the
+        output it gives and its size against its classes (a model built for other inputs or with
+        another number of classes is refused here, not on the first real face)."""
+        name = self.model_file.name
+        hint = "Choose a model written by fer-train or `python -m fer_training.export`."
+        if not self.classes or len(set(self.classes)) != len(self.classes):
+            raise UserError(f"{name} names no classes, or a class twice.", hint)
+        x = np.full((2, 1, self.data_size, self.data_size), 128.0, np.float32)
+        try:
+            out = np.asarray(self._net(x), np.float64)
+        except Exception as exc:  # the runtime's own shape/type errors
+            raise UserError(
+                f"{name} cannot take a {self.data_size}x{self.data_size} grey face "
+                f"({type(exc).__name__}: {str(exc).splitlines()[0][:160]}).",
+                hint,
+            ) from exc
+        if out.shape != (2, len(self.classes)):
+            raise UserError(
+                f"{name} gives {out.shape[-1] if out.ndim else 0} outputs per face for its "
+                f"{len(self.classes)} classes.",
+                hint,
+            )
+        if not np.all(np.isfinite(out)) or np.abs(out.sum(1) - 1).max() > 1e-3:
+            raise UserError(f"{name} does not give probabilities (they do not sum to 1).", hint)
 
     # ------------------------------------------------------------------------------- loading
     def _files(self) -> tuple[Path | None, Path | None, str]:
@@ -192,9 +219,13 @@ class EmotionClassifier:
         # (inside the model), exactly as in training. Old checkpoints may still carry
         # `target_sharpness` from the retired sharpness matching: it is ignored.
         self.data_size = int(meta.get("data_size", self.input_size))
-        self.val_acc = meta.get("val_acc")
+        # The accuracy is shown only for a file whose checksum proves it is the one measured.
+        self.verified = bool(meta.get("verified", False))
+        self.val_acc = meta.get("val_acc") if self.verified else None
         self.val_split = meta.get("val_split")
+        self.val_count = meta.get("val_count")
         self.trained_on = str((meta.get("config") or {}).get("data", ""))
+        self.sliced = bool((meta.get("config") or {}).get("limit"))  # scored on a slice only
 
     def _load_torch(self, pt: Path, device: str, precision: str) -> None:
         ckpt = load_checkpoint(pt)
@@ -229,9 +260,14 @@ class EmotionClassifier:
     def accuracy_text(self) -> str:
         if not isinstance(self.val_acc, float):
             return ""
-        split = self.val_split or "validation"
+        # Several validation sets ("fer2013 test + ckplus48 test"): val_acc is the first one's.
+        split = str(self.val_split or "validation").split(" + ")[0]
+        split = {"fer2013 test": "test", "fer2013 train": "train"}.get(split, split)
         if "fer2013" in self.trained_on.lower():
             split = {"test": "FER2013 PublicTest", "train": "FER2013 Training"}.get(split, split)
+        if self.sliced:  # a quick run's score on a few hundred faces is no accuracy figure
+            size = f"{self.val_count}-face " if isinstance(self.val_count, int) else ""
+            return f"{self.val_acc:.1%} on a {size}slice of {split}"
         return f"{self.val_acc:.1%} on {split}"
 
     @property

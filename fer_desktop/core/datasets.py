@@ -87,28 +87,96 @@ def _decode(data: bytes, size: int) -> np.ndarray | None:
     return img
 
 
+# Bounds on what a dataset may make this program read, checked before reading (a 2 MB zip can
+# declare gigabytes). A face image is a few kB; FER2013's CSV is 290 MB.
+MAX_IMAGE_BYTES = 32 * 2**20
+MAX_CSV_BYTES = 1024 * 2**20
+MAX_TOTAL_BYTES = 16 * 2**30
+MAX_RATIO = 100  # uncompressed / compressed size of one zip entry (FER2013's CSV: about 3)
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"
+
+
+def _too_big(source: str, name: str, size: int, limit: int) -> UserError:
+    return UserError(
+        f"{source}: {name} is {_size(size)}, more than a dataset file may be ({_size(limit)}).",
+        f"This is not a face dataset the app can read; expected {EXPECTED}.",
+    )
+
+
+def _limit_for(name: str) -> int:
+    return MAX_CSV_BYTES if name.lower().endswith(".csv") else MAX_IMAGE_BYTES
+
+
 class _Tree:
-    """Uniform read access to a folder or a zip archive."""
+    """Uniform, bounded read access to a folder or a zip archive: every entry's size (and, in a
+    zip, its compression ratio) is checked against the limits before anything is read."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         if path.is_dir():
             self.zip = None
             self.files = [p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()]
-        else:
-            try:
-                self.zip = zipfile.ZipFile(path)
-            except (zipfile.BadZipFile, OSError) as exc:
+            return
+        try:
+            self.zip = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise UserError(
+                f"{path.name} is not a readable zip archive ({exc}).",
+                f"Choose a dataset folder or zip; expected {EXPECTED}.",
+            ) from exc
+        infos = [i for i in self.zip.infolist() if not i.is_dir()]
+        total = 0
+        for info in infos:
+            if info.file_size > _limit_for(info.filename):
+                raise _too_big(path.name, info.filename, info.file_size, _limit_for(info.filename))
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > 2**20 and ratio > MAX_RATIO:
                 raise UserError(
-                    f"{path.name} is not a readable zip archive ({exc}).",
-                    f"Choose a dataset folder or zip; expected {EXPECTED}.",
-                ) from exc
-            self.files = [n for n in self.zip.namelist() if not n.endswith("/")]
+                    f"{path.name}: {info.filename} would unpack {ratio:.0f} times larger than it "
+                    f"is stored ({_size(info.compress_size)} to {_size(info.file_size)}): refused.",
+                    "A zip compressed this much is not a face dataset (it may be a zip bomb).",
+                )
+            total += info.file_size
+        if total > MAX_TOTAL_BYTES:
+            raise UserError(
+                f"{path.name} unpacks to {_size(total)}, more than a dataset may be "
+                f"({_size(MAX_TOTAL_BYTES)}).",
+                f"Expected {EXPECTED}.",
+            )
+        self.files = [i.filename for i in infos]
 
     def read(self, name: str) -> bytes:
+        limit = _limit_for(name)
         if self.zip is not None:
-            return self.zip.read(name)
-        return (self.path / name).read_bytes()
+            with self.zip.open(name) as f:
+                data = f.read(limit + 1)  # never more than the limit, whatever it declares
+        else:
+            file = self.path / name
+            size = file.stat().st_size
+            if size > limit:
+                raise _too_big(self.path.name, name, size, limit)
+            data = file.read_bytes()
+        if len(data) > limit:
+            raise _too_big(self.path.name, name, len(data), limit)
+        return data
+
+    def open_text(self, name: str) -> io.TextIOBase:
+        """A streamed text reader of `name` (a CSV is parsed row by row, never read whole)."""
+        if self.zip is not None:
+            raw = self.zip.open(name)
+        else:
+            size = (self.path / name).stat().st_size
+            if size > MAX_CSV_BYTES:
+                raise _too_big(self.path.name, name, size, MAX_CSV_BYTES)
+            raw = (self.path / name).open("rb")
+        return io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
 
 
 def _find_csv(tree: _Tree) -> str | None:
@@ -118,17 +186,56 @@ def _find_csv(tree: _Tree) -> str | None:
     return None
 
 
-def _read_fer_csv(data: bytes, source: str, limit: int | None, seed: int) -> Dataset:
-    rows = csv.DictReader(io.StringIO(data.decode("utf-8", errors="replace")))
+MAX_CSV_FIELD = 64 * 1024  # one row's pixels: 48x48 values are about 9 kB of text
+
+
+def _bounded_lines(text: io.TextIOBase, source: str):
+    """The lines of `text`, each read with a bound: a "line" of gigabytes is refused, not read."""
+    while True:
+        line = text.readline(MAX_CSV_FIELD + 1)
+        if not line:
+            return
+        if len(line) > MAX_CSV_FIELD and not line.endswith("\n"):
+            raise UserError(
+                f"{source} has a line longer than {_size(MAX_CSV_FIELD)}: not a fer2013.csv.",
+                f"Expected {EXPECTED}.",
+            )
+        yield line
+
+
+def _read_fer_csv(text: io.TextIOBase, source: str, limit: int | None, seed: int) -> Dataset:
+    """Parse a fer2013.csv stream row by row (bounded: rows of at most MAX_CSV_FIELD chars)."""
+    with text:
+        return _parse_fer_csv(text, source, limit, seed)
+
+
+def _parse_fer_csv(text: io.TextIOBase, source: str, limit: int | None, seed: int) -> Dataset:
+    csv.field_size_limit(MAX_CSV_FIELD)
+    rows = csv.DictReader(_bounded_lines(text, source))
     need = {"emotion", "pixels"}
-    if not rows.fieldnames or not need <= {f.strip() for f in rows.fieldnames}:
+    try:
+        fieldnames = rows.fieldnames
+    except csv.Error as exc:
+        raise UserError(
+            f"{source} is not a CSV the app can read ({exc}).", f"Expected {EXPECTED}."
+        ) from exc
+    if not fieldnames or not need <= {f.strip() for f in fieldnames}:
         raise UserError(
             f"{source} is a CSV without the columns emotion,pixels[,Usage].",
             f"Expected {EXPECTED}.",
         )
     per_split: dict[str, tuple[list, list]] = {}
     skipped = 0
-    for row in rows:
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise UserError(
+                f"{source} is not a fer2013.csv the app can read ({exc}).",
+                f"Expected {EXPECTED}.",
+            ) from exc
         try:
             label = int(row["emotion"])
             pix = np.array(row["pixels"].split(), dtype=np.uint8)
@@ -179,7 +286,11 @@ def load_dataset(
             f"Dataset not found: {path}", f"Choose a dataset folder or zip; expected {EXPECTED}."
         )
     if path.suffix.lower() == ".csv":
-        return _read_fer_csv(path.read_bytes(), str(path), limit, seed)
+        if path.stat().st_size > MAX_CSV_BYTES:
+            raise _too_big(path.name, path.name, path.stat().st_size, MAX_CSV_BYTES)
+        return _read_fer_csv(
+            path.open(encoding="utf-8", errors="replace", newline=""), str(path), limit, seed
+        )
     tree = _Tree(path)
 
     # Group image files as (split, class) from the last two folder names of each path.
@@ -200,7 +311,7 @@ def load_dataset(
     if not groups:
         csv_name = _find_csv(tree)
         if csv_name:
-            return _read_fer_csv(tree.read(csv_name), f"{path}/{csv_name}", limit, seed)
+            return _read_fer_csv(tree.open_text(csv_name), f"{path}/{csv_name}", limit, seed)
         raise UserError(
             f"{path} does not look like a face-expression dataset.", f"Expected {EXPECTED}."
         )

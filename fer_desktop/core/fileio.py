@@ -8,8 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
-    """Call `write(tmp_path)` then rename tmp_path over `path` in one step."""
+def atomic_write(path: str | Path, write: Callable[[Path], None], mode: int | None = None) -> Path:
+    """Call `write(tmp_path)` then rename tmp_path over `path` in one step. `mode`: the file's
+    permissions (default: as any new file; 0o600 for what only the user may read)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -17,9 +18,11 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     tmp_path = Path(tmp)
     try:
         write(tmp_path)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
+        if mode is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask  # mkstemp makes 0600; give the file normal permissions
+        os.chmod(tmp_path, mode)
         os.replace(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
@@ -27,12 +30,25 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     return path
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    return atomic_write(path, lambda p: p.write_bytes(data))
+def atomic_write_bytes(path: str | Path, data: bytes, mode: int | None = None) -> Path:
+    return atomic_write(path, lambda p: p.write_bytes(data), mode)
 
 
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+def atomic_write_text(path: str | Path, text: str, mode: int | None = None) -> Path:
+    return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"), mode)
+
+
+PRIVATE_FILE, PRIVATE_DIR = 0o600, 0o700  # sessions, settings, the log: the user's eyes only
+
+
+def make_private_dir(path: Path, *, exist_ok: bool = True) -> Path:
+    """mkdir (parents too) readable by the user only; an existing folder is tightened."""
+    path.mkdir(parents=True, exist_ok=exist_ok, mode=PRIVATE_DIR)
+    try:
+        os.chmod(path, PRIVATE_DIR)
+    except OSError:
+        pass
+    return path
 
 
 def unique_path(path: str | Path) -> Path:
@@ -46,3 +62,19 @@ def unique_path(path: str | Path) -> Path:
         if not cand.exists():
             return cand
         i += 1
+
+
+def broken_link(path: Path) -> str | None:
+    """Why `path`, a symbolic link, leads nowhere ("points to itself (a loop)", "points to a
+    missing file"), or None when it is no broken link: a clearer message than "not found"."""
+    if not path.is_symlink():
+        return None
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:
+        return "is a symbolic link that points to itself (a loop)"
+    except OSError as exc:
+        if getattr(exc, "errno", None) == 40:  # ELOOP on Linux
+            return "is a symbolic link that points to itself (a loop)"
+        return "is a symbolic link to a missing file"
+    return None

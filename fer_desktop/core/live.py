@@ -136,6 +136,8 @@ class LiveEngine:
         stats_window: int = 120,
     ) -> None:
         self.source = source
+        if loop:  # looping is the source's job (FrameSource.read), for bench as for Live
+            source.loop = source.spec.kind == "file"
         self.tuning = Tuning(pipeline, pipeline.smoothing, pipeline.threshold)
         self.on_frame = on_frame or (lambda *a: None)
         self.on_result = on_result or (lambda r: None)
@@ -248,16 +250,14 @@ class LiveEngine:
             frame = self.source.read()
             decode_ms = (time.perf_counter() - t0) * 1000
             if frame is None:
-                if self.source.spec.kind == "file":
-                    if self.loop and self.source.rewind():
-                        continue
+                if self.source.spec.kind == "file":  # the end (a looping file loops in read())
                     self._end_capture()
                     return
                 failures += 1
                 if failures >= 10:
                     kind = "Camera" if self.source.spec.kind == "camera" else "Stream"
                     raise UserError(
-                        f"{kind} {self.source.spec.value} stopped delivering frames.",
+                        f"{kind} {self.source.spec.shown} stopped delivering frames.",
                         "It may have been unplugged or the stream ended; reconnect it and press Start.",
                     )
                 time.sleep(0.05)

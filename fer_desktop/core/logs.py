@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import sys
 from pathlib import Path
 
+from .redaction import redact
 from .resources import user_data_dir
 
 LOG_NAME = "fer-desktop.log"
@@ -38,6 +40,25 @@ def log_path() -> Path:
     return user_data_dir() / LOG_NAME
 
 
+class _RedactingFormatter(logging.Formatter):
+    """Formats as usual, then redacts stream passwords (a URL may reach a message anywhere)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """The log file, and each file a rollover starts, readable by the user only."""
+
+    def _open(self):
+        stream = super()._open()
+        try:
+            os.chmod(self.baseFilename, 0o600)
+        except OSError:
+            pass
+        return stream
+
+
 def setup_logging(*, stderr: bool = False, level: int = logging.INFO) -> Path:
     """Send `logging` to the rotating log file (and to stderr when `stderr`); idempotent.
 
@@ -51,15 +72,15 @@ def setup_logging(*, stderr: bool = False, level: int = logging.INFO) -> Path:
         for h in root.handlers
     )
     if not have_file:
-        handler = logging.handlers.RotatingFileHandler(
+        handler = _PrivateRotatingFileHandler(
             path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=False
         )
-        handler.setFormatter(logging.Formatter(FORMAT))
+        handler.setFormatter(_RedactingFormatter(FORMAT))
         handler.set_name("fer-desktop-file")
         root.addHandler(handler)
     if stderr and not any(h.get_name() == "fer-desktop-stderr" for h in root.handlers):
         console = _StderrHandler()
-        console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        console.setFormatter(_RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
         console.setLevel(logging.WARNING)
         console.addFilter(lambda record: not getattr(record, "shown", False))
         console.set_name("fer-desktop-stderr")

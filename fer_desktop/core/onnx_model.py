@@ -67,6 +67,15 @@ def _fields(buf: memoryview):
         yield number, value
 
 
+def graph_sha256(data: bytes) -> str:
+    """sha256 of the serialized graph (weights included) inside an ONNX model: what export
+    stores in the metadata and loading checks, so that a damaged file is refused."""
+    for number, value in _fields(memoryview(data)):
+        if number == _GRAPH and isinstance(value, memoryview):
+            return hashlib.sha256(value).hexdigest()
+    raise ValueError("no graph")
+
+
 def read_metadata(data: bytes) -> dict[str, str]:
     """The `metadata_props` of a serialized ONNX model; ValueError when it is not an ONNX model."""
     props: dict[str, str] = {}
@@ -100,6 +109,14 @@ def describe(data: bytes, name: str) -> dict:
             "(its metadata has no classes, input size or normalisation).",
             hint,
         )
+    expected = meta.get("graph_sha256")
+    if expected is not None and expected != graph_sha256(data):
+        raise UserError(
+            f"{name} is damaged: its weights do not match the checksum written when it was "
+            "exported.",
+            "Export or download it again; a damaged model would give wrong labels.",
+        )
+    meta["verified"] = expected is not None  # exports older than the checksum: not verified
     return meta
 
 
@@ -131,6 +148,9 @@ class OnnxNet:
             if engine == "onnxruntime":
                 import onnxruntime as ort
 
+                # No telemetry: offline means offline (a no-op where the build has none).
+                if hasattr(ort, "disable_telemetry_events"):
+                    ort.disable_telemetry_events()
                 opts = ort.SessionOptions()
                 # Busy-waiting worker threads would take CPU from the detector and the GUI.
                 opts.add_session_config_entry("session.intra_op.allow_spinning", "0")

@@ -155,6 +155,38 @@ def _clamp(v: int, lo: int, hi: int) -> int:
     return lo if v < lo else min(v, hi)
 
 
+def _overlaps(r: tuple[int, int, int, int], others: list[tuple[int, int, int, int]]) -> bool:
+    return any(r[0] < o[2] and o[0] < r[2] and r[1] < o[3] and o[1] < r[3] for o in others)
+
+
+def _place_label(
+    bx: int,
+    bar_w: int,
+    bar_h: int,
+    box_top: int,
+    box_bottom: int,
+    inside_top: int,
+    h: int,
+    placed: list[tuple[int, int, int, int]],
+) -> int:
+    """The label's top: above the box, else below it, else just inside its top; a place taken by
+    an earlier label moves it further up or down (neighbouring faces' labels never overlap)."""
+    first = []
+    if box_top - bar_h >= 0:
+        first.append(box_top - bar_h)
+    if box_bottom + bar_h <= h:
+        first.append(box_bottom)
+    first.append(inside_top)
+    candidates = list(first)
+    for k in range(1, 8):  # stacked away from the taken places
+        candidates += [first[0] - k * bar_h, first[0] + k * bar_h]
+    top_limit = max(h - bar_h, 0)
+    for by in candidates:
+        if 0 <= by <= top_limit and not _overlaps((bx, by, bx + bar_w, by + bar_h), placed):
+            return by
+    return _clamp(first[0], 0, top_limit)
+
+
 def draw_faces(
     frame_bgr: np.ndarray,
     faces: list[FaceResult],
@@ -182,6 +214,7 @@ def draw_faces(
     base_thick = max(1, round(short / 360))
     frame_text_px = short * 0.03
 
+    labels: list[tuple] = []
     for face in faces:
         try:
             x1, y1, x2, y2 = (round(float(v)) for v in face.box)
@@ -201,7 +234,11 @@ def draw_faces(
         selected = selected_track is not None and face.track_id == selected_track
         thick = base_thick * 2 + 1 if selected else base_thick
         cv2.rectangle(frame_bgr, (x1, y1), (x2, y2), color, thick, cv2.LINE_8)
+        labels.append((face, (x1, y1, x2, y2), color, thick))
 
+    # Labels after every box, each placed where it covers no label placed before it.
+    placed: list[tuple[int, int, int, int]] = []
+    for face, (x1, y1, _x2, y2), color, thick in sorted(labels, key=lambda item: item[1][1]):
         # Text size: mostly from the frame, a little larger for big boxes, always legible.
         box_h = min(y2, h) - max(y1, 0)
         text_px = max(frame_text_px, box_h * 0.09)
@@ -219,19 +256,13 @@ def draw_faces(
         emoji_size = bar_h - 2 * inset
         bar_w = bar_h + pad + tw + pad  # square emoji cell, then the text
 
-        # Vertical placement: above, else below, else just inside the top of the box.
-        box_top = y1 - thick // 2
-        box_bottom = y2 + thick // 2 + 1
-        if box_top - bar_h >= 0:
-            by = box_top - bar_h
-        elif box_bottom + bar_h <= h:
-            by = box_bottom
-        else:
-            by = max(y1, 0)
-        by = _clamp(by, 0, max(h - bar_h, 0))
         # Horizontal: aligned with the box's left edge, pulled back inside the frame.
         bx = x1 - thick // 2
         bx = _clamp(bx, 0, max(w - bar_w, 0))
+        by = _place_label(
+            bx, bar_w, bar_h, y1 - thick // 2, y2 + thick // 2 + 1, max(y1, 0), h, placed
+        )
+        placed.append((bx, by, bx + bar_w, by + bar_h))
 
         frame_bgr[by : by + bar_h, bx : bx + bar_w] = color
         # A darker cell behind the emoji keeps yellow emoji visible on a yellow bar.

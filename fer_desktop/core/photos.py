@@ -19,7 +19,7 @@ import numpy as np
 
 from .emotions import CLASSES
 from .errors import UserError
-from .fileio import atomic_write_bytes, atomic_write_text, unique_path
+from .fileio import atomic_write_bytes, atomic_write_text, broken_link, unique_path
 from .image_files import IMAGE_EXTS, is_image_path  # noqa: F401 - used with the photo code
 from .logs import log_path
 from .overlay import draw_faces
@@ -33,6 +33,14 @@ _SAVE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 _HINT = "Choose a JPEG, PNG, BMP, TIFF or WebP photo."
 
 
+_ANNOTATED = re.compile(r"_annotated(-\d+)?$")
+
+
+def is_annotated_copy(path: Path) -> bool:
+    """`x_annotated.jpg` or `x_annotated-2.jpg`: a copy this program wrote (see annotated_name)."""
+    return bool(_ANNOTATED.search(path.stem))
+
+
 def collect_images(paths: Iterable[str | Path], recursive: bool = True) -> list[Path]:
     """Files as given (any extension: they get a clear error later) plus the images in folders."""
     out: list[Path] = []
@@ -42,7 +50,10 @@ def collect_images(paths: Iterable[str | Path], recursive: bool = True) -> list[
             found = sorted(
                 q
                 for q in (p.rglob("*") if recursive else p.iterdir())
-                if q.is_file() and is_image_path(q) and not q.name.startswith(".")
+                if q.is_file()
+                and is_image_path(q)
+                and not q.name.startswith(".")
+                and not is_annotated_copy(q)  # our own earlier outputs are not photos to redo
             )
         else:
             found = [p]
@@ -76,6 +87,9 @@ def _header_size(data: np.ndarray) -> tuple[int, int] | None:
 def load_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """A photo as a BGR uint8 array (EXIF orientation applied); UserError when it cannot be used."""
     path = Path(path)
+    why = broken_link(path)
+    if why:
+        raise UserError(f"{path.name} {why} ({path}).", "Choose the image file itself.")
     if not path.exists():
         raise UserError(
             f"{path.name}: file not found ({path}).", "Check the name or choose another file."

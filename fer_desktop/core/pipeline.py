@@ -11,7 +11,7 @@ from .classifier import EmotionClassifier
 from .crops import CropSpec
 from .detectors import FaceDetector
 from .emotions import UNCERTAIN, emoji_for
-from .tracking import FaceTracker
+from .tracking import FaceTracker, LabelHold
 from .types import Detection, FaceResult, FrameResult
 
 
@@ -29,12 +29,13 @@ class Pipeline:
         smoothing: float = 0.6,
         threshold: float = 0.4,
         detect_every: int = 1,
+        label_hold_s: float = 0.35,
     ) -> None:
         self.detector = detector
         self.classifier = classifier
-        self.threshold = threshold
         self.detect_every = max(1, detect_every)
         self.tracker = FaceTracker(smoothing=smoothing)
+        self.hold = LabelHold(hold_s=label_hold_s, threshold=threshold)
         self._last_boxes: list = []
         self._count = 0
 
@@ -46,16 +47,39 @@ class Pipeline:
     def smoothing(self, value: float) -> None:
         self.tracker.smoothing = value
 
+    @property
+    def threshold(self) -> float:
+        return self.hold.threshold
+
+    @threshold.setter
+    def threshold(self, value: float) -> None:
+        self.hold.threshold = float(value)
+
+    @property
+    def label_hold_s(self) -> float:
+        return self.hold.hold_s
+
+    @label_hold_s.setter
+    def label_hold_s(self, value: float) -> None:
+        self.hold.hold_s = float(value)
+
     def reset(self) -> None:
         self.tracker.reset()
+        self.hold.reset()
         self._last_boxes = []
         self._count = 0
 
-    def _face(self, track_id: int, box, probs: np.ndarray, score: float) -> FaceResult:
+    def _face(
+        self, track_id: int, box, probs: np.ndarray, score: float, shown: int | None | str = "now"
+    ) -> FaceResult:
+        """One face; `shown` is the class index the label hold chose (None: uncertain), or
+        "now" to decide from these probabilities alone (photos)."""
         classes = self.classifier.classes
-        i = int(np.argmax(probs))
+        if shown == "now":
+            shown = self.hold.proposal(probs, None)
+        i = int(np.argmax(probs)) if shown is None else int(shown)
         conf = float(probs[i])
-        label = classes[i] if conf >= self.threshold else UNCERTAIN
+        label = classes[i] if shown is not None else UNCERTAIN
         return FaceResult(
             box=tuple(int(v) for v in box),
             probabilities={c: float(p) for c, p in zip(classes, probs)},
@@ -87,11 +111,17 @@ class Pipeline:
         probs, ms = self.classifier.classify(frame, boxes, landmarks=[d.landmarks for d in dets])
         t2 = time.perf_counter()
         if track:
-            tracked = self.tracker.update(boxes, probs)
+            now = self.tracker.clock()
+            tracked = self.tracker.update(boxes, probs, now)
+            self.hold.forget_except(set(self.tracker.track_ids))
+            faces = [
+                self._face(tid, b, p, scores.get(tuple(b), 1.0), self.hold.decide(tid, p, now))
+                for tid, b, p in tracked
+            ]
         else:
             # Numbered from 1, as live tracks are: "Face 1" is the same name everywhere.
             tracked = [(i, b, p) for i, (b, p) in enumerate(zip(boxes, probs), start=1)]
-        faces = [self._face(tid, b, p, scores.get(tuple(b), 1.0)) for tid, b, p in tracked]
+            faces = [self._face(tid, b, p, scores.get(tuple(b), 1.0)) for tid, b, p in tracked]
         self._last_boxes = [f.box for f in faces] if track else []
         t3 = time.perf_counter()
         stage = {"detect": (t1 - t0) * 1000, **ms, "track": (t3 - t2) * 1000}

@@ -20,6 +20,7 @@ import errno
 import io
 import json
 import logging
+import os
 import queue
 import shutil
 import threading
@@ -27,14 +28,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from fractions import Fraction
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from .emotions import CLASSES
+from .emotions import CLASSES, UNCERTAIN
 from .errors import UserError
-from .fileio import atomic_write_text
+from .fileio import PRIVATE_FILE, atomic_write_text, make_private_dir
 from .overlay import draw_faces
 from .resources import user_data_dir
 from .types import FaceResult, FrameResult
@@ -42,6 +44,7 @@ from .types import FaceResult, FrameResult
 log = logging.getLogger(__name__)
 
 CSV_NAME, JSON_NAME, VIDEO_NAME = "faces.csv", "session.json", "annotated.mp4"
+JSON_EVERY_S = 1.0  # session.json is rewritten this often while recording (crash: <= 1 s stale)
 CSV_COLUMNS: tuple[str, ...] = (
     "time_s",
     "frame",
@@ -54,14 +57,26 @@ CSV_COLUMNS: tuple[str, ...] = (
     "label",
     "confidence",
 )
-MIN_FREE_BYTES = 50 * 2**20  # the video stops before the disk is completely full
+MIN_FREE_BYTES = 50 * 2**20  # the video stops before the disk is completely full...
+MIN_FREE_SHARE = 0.05  # ...or, on a small disk, before the last 5% of it (at least 2 MiB)
+
+
+def video_reserve(folder: Path) -> int:
+    """Free bytes the annotated video leaves for faces.csv and session.json."""
+    total = shutil.disk_usage(folder).total
+    return int(min(MIN_FREE_BYTES, max(2 * 2**20, MIN_FREE_SHARE * total)))
+
+
+def _make_private(path: Path) -> None:
+    try:
+        os.chmod(path, PRIVATE_FILE)
+    except OSError:  # a test's fake file, a file system without permissions
+        pass
 
 
 def sessions_dir() -> Path:
     """Where recorded sessions are kept: `<user data>/sessions` (created on demand)."""
-    path = user_data_dir() / "sessions"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return make_private_dir(user_data_dir() / "sessions")
 
 
 def new_session_dir(root: Path | None = None, now: datetime | None = None) -> Path:
@@ -71,23 +86,23 @@ def new_session_dir(root: Path | None = None, now: datetime | None = None) -> Pa
     for i in range(1, 1000):
         path = root / (name if i == 1 else f"{name}-{i}")
         try:
-            path.mkdir(parents=True)
-            return path
+            return make_private_dir(path, exist_ok=False)
         except FileExistsError:
             continue
     raise UserError(f"Could not create a session folder in {root}.", "Check the folder.")
 
 
-def disk_error(exc: OSError, path: Path) -> UserError:
-    """The message a user sees when a recording cannot be written."""
+def disk_error(exc: OSError, path: Path, again: str = "press Record again") -> UserError:
+    """The message a user sees when a recording (or an analysis: `again` says what to redo)
+    cannot be written."""
     if exc.errno == errno.ENOSPC:
         return UserError(
             f"The disk is full: the recording in {path} stopped.",
-            "Free some space and press Record again; what was recorded so far is kept.",
+            f"Free some space and {again}; what was recorded so far is kept.",
         )
     return UserError(
         f"The recording in {path} stopped: {exc.strerror or exc}.",
-        "Check that the folder is writable, then press Record again.",
+        f"Check that the folder is writable, then {again}.",
     )
 
 
@@ -100,14 +115,23 @@ class TrackSummary:
     last_s: float = 0.0
     frames: int = 0
     prob_sum: np.ndarray = field(default_factory=lambda: np.zeros(len(CLASSES)))
+    label: str | None = None  # the label shown in the last frame
+    label_changes: int = 0  # times the shown label changed (what a viewer sees flicker)
+    uncertain_frames: int = 0
 
-    def add(self, time_s: float, probs: np.ndarray) -> None:
+    def add(self, time_s: float, probs: np.ndarray, label: str | None = None) -> None:
         self.last_s = time_s
         self.frames += 1
         self.prob_sum += probs
+        if label is not None:
+            if self.label is not None and label != self.label:
+                self.label_changes += 1
+            self.label = label
+            self.uncertain_frames += label == UNCERTAIN
 
     def to_json(self) -> dict:
         mean = self.prob_sum / max(self.frames, 1)
+        minutes = (self.last_s - self.first_s) / 60.0
         return {
             "id": self.track_id,
             "first_s": round(self.first_s, 3),
@@ -115,6 +139,9 @@ class TrackSummary:
             "frames": self.frames,
             "mean_probabilities": {c: round(float(p), 4) for c, p in zip(CLASSES, mean)},
             "dominant": CLASSES[int(np.argmax(mean))] if self.frames else None,
+            "label_changes": self.label_changes,
+            "label_changes_per_min": round(self.label_changes / minutes, 1) if minutes else 0.0,
+            "uncertain_share": round(self.uncertain_frames / max(self.frames, 1), 4),
         }
 
 
@@ -183,18 +210,18 @@ class _VideoThread:
         image = draw_faces(frame.copy(), faces)
         if self._writer is None:
             h, w = image.shape[:2]
-            fourcc = cv2.VideoWriter_fourcc(*"mp4v")
-            self._writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, (w, h))
-            if not self._writer.isOpened():
-                raise UserError(
-                    f"Could not write {self.path.name} (no mp4 encoder available).",
-                    "Record without the annotated video.",
-                )
+            self._writer = open_video_writer(self.path, self.fps, w, h)
+            _make_private(self.path)
         if time.monotonic() - self._last_check > 2.0:
             # OpenCV's writer fails silently on a full disk, so look before it is full.
             self._last_check = time.monotonic()
-            if shutil.disk_usage(self.path.parent).free < MIN_FREE_BYTES:
-                raise OSError(errno.ENOSPC, "No space left on device")
+            free = shutil.disk_usage(self.path.parent).free
+            if free < video_reserve(self.path.parent):
+                raise UserError(
+                    f"The annotated video stopped: only {free / 2**20:.0f} MiB are free on the "
+                    "disk, kept for faces.csv, which goes on recording.",
+                    "Free some disk space, or record without the annotated video.",
+                )
         # Keep the time base: repeat the previous frame in place of frames not processed.
         target = round(time_s * self.fps)
         while self._last is not None and self.written < target:
@@ -203,6 +230,61 @@ class _VideoThread:
         self._writer.write(image)
         self.written += 1
         self._last = image
+
+
+class _FragmentedMp4:
+    """annotated.mp4 as a fragmented MP4 (PyAV): a fragment per second, each complete on disk,
+    so a recording killed mid-way (kill -9, power loss) still plays up to its last second.
+    OpenCV's writer puts the index at the end: its file is unplayable until closed."""
+
+    def __init__(self, path: Path, fps: float, w: int, h: int) -> None:
+        import av
+
+        self._container = av.open(
+            str(path),
+            "w",
+            format="mp4",
+            options={"movflags": "frag_keyframe+empty_moov+default_base_moof"},
+        )
+        rate = Fraction(max(float(fps), 1.0)).limit_denominator(1001)  # 29.97 stays 29.97
+        self._stream = self._container.add_stream("mpeg4", rate=rate)
+        self._stream.width, self._stream.height = w - w % 2, h - h % 2
+        self._stream.pix_fmt = "yuv420p"
+        self._stream.bit_rate = int(max(1_000_000, w * h * float(rate) * 0.12))
+        self._stream.codec_context.gop_size = max(1, round(rate))  # a fragment every second
+        self._av = av
+
+    def isOpened(self) -> bool:  # noqa: N802 - the cv2.VideoWriter interface
+        return True
+
+    def write(self, bgr: np.ndarray) -> None:
+        h, w = self._stream.height, self._stream.width
+        frame = self._av.VideoFrame.from_ndarray(np.ascontiguousarray(bgr[:h, :w]), format="bgr24")
+        for packet in self._stream.encode(frame):
+            self._container.mux(packet)
+
+    def release(self) -> None:
+        for packet in self._stream.encode():
+            self._container.mux(packet)
+        self._container.close()
+
+
+def open_video_writer(path: Path, fps: float, w: int, h: int):
+    """A writer with cv2.VideoWriter's write/release: fragmented MP4 through PyAV when it is
+    installed (kill-safe), else OpenCV's mp4v (playable only once closed)."""
+    try:
+        return _FragmentedMp4(path, fps, w, h)
+    except ImportError:
+        log.info("PyAV is not installed: annotated.mp4 is written by OpenCV (not kill-safe)")
+    except Exception as exc:  # an FFmpeg build without the encoder: OpenCV may still have one
+        log.warning("PyAV cannot write %s (%s); using OpenCV", path.name, exc)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    if not writer.isOpened():
+        raise UserError(
+            f"Could not write {path.name} (no mp4 encoder available).",
+            "Record without the annotated video.",
+        )
+    return writer
 
 
 class SessionRecorder:
@@ -229,9 +311,10 @@ class SessionRecorder:
         flush_every_s: float = 0.5,
         opener: Callable = open,
         clock: Callable[[], float] = time.monotonic,
+        on_video_error: Callable[[UserError], None] | None = None,
+        again: str = "press Record again",
     ) -> None:
-        self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder = make_private_dir(Path(folder))
         self.csv_path = self.folder / CSV_NAME
         self.json_path = self.folder / JSON_NAME
         self.video_path = self.folder / VIDEO_NAME if video else None
@@ -250,6 +333,9 @@ class SessionRecorder:
         self._closed = False
         self.summary_final: dict | None = None
         self._video: _VideoThread | None = None
+        self.video_error: UserError | None = None  # the annotated video stopped (CSV goes on)
+        self.on_video_error = on_video_error or (lambda err: None)
+        self.again = again  # what the user does after a write error (analyze: run it again)
         self.info = {
             "source": source,
             "detector": detector,
@@ -263,8 +349,10 @@ class SessionRecorder:
         }
         try:
             self._file = opener(self.csv_path, "w", encoding="utf-8", newline="")
+            _make_private(self.csv_path)
             self._file.write(",".join(CSV_COLUMNS) + "\n")
             self._file.flush()
+            self._good_size, self._write_failed = self._csv_size(), False
             self._write_json()
         except OSError as exc:
             raise disk_error(exc, self.folder) from exc
@@ -282,8 +370,11 @@ class SessionRecorder:
         session. Raises UserError once when writing fails; later calls do nothing."""
         if not self.active:
             return
-        if self._video is not None and self._video.error is not None:
-            self._fail(self._video.error)
+        if self._video is not None and self._video.error is not None and self.video_error is None:
+            # Only the video stops; the CSV (the data) goes on.
+            self.video_error = self._video.error
+            log.warning("annotated video stopped: %s", self.video_error)
+            self.on_video_error(self.video_error)
         frame = int(result.frame_index)
         if self._first_frame is None:
             self._first_frame = frame
@@ -291,12 +382,13 @@ class SessionRecorder:
         self._last_time = time_s
         self.frames_processed += 1
         for face in result.faces:
-            self._pending_writer.writerow(csv_row(time_s, frame, face))
+            # Frames counted from the recording's start, as time_s and annotated.mp4 are.
+            self._pending_writer.writerow(csv_row(time_s, frame - self._first_frame, face))
             track = self.tracks.get(face.track_id)
             if track is None:
                 track = self.tracks[face.track_id] = TrackSummary(face.track_id, time_s)
-            track.add(time_s, face_probs(face))
-        if self._video is not None and result.frame is not None:
+            track.add(time_s, face_probs(face), face.label)
+        if self._video is not None and result.frame is not None and self.video_error is None:
             self._video.put(time_s, result.frame, result.faces)
         if self.clock() - self._last_flush >= self.flush_every_s:
             self.flush()
@@ -312,11 +404,28 @@ class SessionRecorder:
         try:
             self._file.write(text)
             self._file.flush()
-            if self._last_flush - self._last_json >= 5.0:  # figures so far, in case of a crash
+            self._good_size = self._csv_size()
+            if self._last_flush - self._last_json >= JSON_EVERY_S:  # figures so far: a crash
                 self._last_json = self._last_flush
                 self._write_json()
         except OSError as exc:
-            self._fail(disk_error(exc, self.folder), exc)
+            self._write_failed = True  # _close cuts the CSV back to its last whole row
+            self._fail(disk_error(exc, self.folder, self.again), exc)
+
+    def _csv_size(self) -> int | None:
+        try:
+            return self.csv_path.stat().st_size
+        except OSError:
+            return None
+
+    def _cut_back(self) -> None:
+        """After a failed write, drop its partial last line: the CSV ends on a whole row."""
+        if self._write_failed and self._good_size is not None:
+            try:
+                if self._csv_size() != self._good_size:
+                    os.truncate(self.csv_path, self._good_size)
+            except OSError:
+                log.warning("could not cut %s back to its last whole row", self.csv_path)
 
     def _fail(self, err: UserError, cause: BaseException | None = None) -> None:
         self.error = err
@@ -358,16 +467,19 @@ class SessionRecorder:
         try:
             self._file.close()
         except OSError as exc:
-            self.error = self.error or disk_error(exc, self.folder)
+            self.error = self.error or disk_error(exc, self.folder, self.again)
+        self._cut_back()  # after close: its last flush may have added a partial row
         if self._video is not None:
             self._video.close()
-            self.error = self.error or self._video.error
+            self.video_error = self.video_error or self._video.error
         info = self.summary()
         info["outputs"] = dict(info["outputs"])
         if frames_dropped is not None:
             info["frames_dropped"] = int(frames_dropped)
         info["end_time"] = datetime.now().astimezone().isoformat(timespec="seconds")
         info["status"] = status if self.error is None else "stopped: " + self.error.message
+        if self.video_error is not None:
+            info["video_error"] = self.video_error.message
         if self._video is not None and self._video.written == 0:
             info["outputs"]["video"] = None
         self.summary_final = info
@@ -378,7 +490,9 @@ class SessionRecorder:
 
     def _write_json(self, info: dict | None = None) -> None:
         info = self.summary() if info is None else info
-        atomic_write_text(self.json_path, json.dumps(info, indent=1, ensure_ascii=False))
+        atomic_write_text(
+            self.json_path, json.dumps(info, indent=1, ensure_ascii=False), mode=PRIVATE_FILE
+        )
 
 
 class LiveRecorder:
@@ -387,8 +501,13 @@ class LiveRecorder:
     frame recorded. A write error stops the recording and is passed to `on_error` (the live view
     itself goes on)."""
 
-    def __init__(self, on_error: Callable[[UserError], None] | None = None) -> None:
+    def __init__(
+        self,
+        on_error: Callable[[UserError], None] | None = None,
+        on_warning: Callable[[UserError], None] | None = None,
+    ) -> None:
         self.on_error = on_error or (lambda err: None)
+        self.on_warning = on_warning or (lambda err: None)  # the video stopped, the CSV goes on
         self._lock = threading.Lock()
         self._recorder: SessionRecorder | None = None
         self._t0: float | None = None
@@ -405,6 +524,7 @@ class LiveRecorder:
     def start(self, recorder: SessionRecorder) -> None:
         """Record from the next processed frame on (finishes a recording still running)."""
         self.stop()
+        recorder.on_video_error = self.on_warning
         with self._lock:
             self._recorder, self._t0 = recorder, None
 

@@ -41,8 +41,18 @@ def user_data_dir() -> Path:
         if override
         else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False, roaming=True))
     )
-    path.mkdir(parents=True, exist_ok=True)
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)  # settings, sessions, the log
     return path
+
+
+def annotated_dir() -> Path:
+    """Where the Photos tab offers to save annotated copies first: a folder of their own, never
+    the photos' folder (Pictures/fer-desktop; <FER_DESKTOP_HOME>/annotated when that is set)."""
+    override = os.environ.get("FER_DESKTOP_HOME")
+    if override:
+        return Path(override) / "annotated"
+    return Path(platformdirs.user_pictures_dir()) / APP_NAME
 
 
 @functools.cache
@@ -57,9 +67,17 @@ def torch_available() -> bool:
     return importlib.util.find_spec("torch") is not None
 
 
-FULL_BUILD_HINT = (
+_BUNDLE_HINT = (
     "This is the small build of fer-desktop, without PyTorch. Training and the YOLOv8 face "
     "detector need the full build (built with FER_BUNDLE=full pyinstaller build.spec) or fer-desktop "
-    "installed with Python 3.11 from its source folder (pip install -e .); the README's "
+    'installed with Python 3.11 from its source folder (pip install -e ".[train]"); the README\'s '
     "stand-alone section explains both."
 )
+PIP_TRAIN_COMMAND = 'pip install -e ".[train]"'
+_PIP_HINT = (
+    "This install has no PyTorch (pip install -e . installs the app alone). Training, export and "
+    f"the YOLOv8 face detector need it: in the source folder run {PIP_TRAIN_COMMAND} (the "
+    "README's Training section shows how to get the smaller CPU-only PyTorch)."
+)
+# What to do where PyTorch is missing: the bundle and a pip install need different steps.
+FULL_BUILD_HINT = _BUNDLE_HINT if getattr(sys, "frozen", False) else _PIP_HINT

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from .detectors.resolve import DETECTOR_CHOICES
 from .errors import UserError
-from .fileio import atomic_write_text
+from .fileio import PRIVATE_FILE, atomic_write_text
+from .redaction import redact
 from .resources import user_data_dir
 
 
@@ -86,4 +87,6 @@ class Settings:
             ) from exc
 
     def save(self, path: Path | None = None) -> None:
-        atomic_write_text(path or self.path(), json.dumps(asdict(self), indent=1))
+        data = asdict(self)
+        data["last_source"] = redact(self.last_source)  # a stream's password is never stored
+        atomic_write_text(path or self.path(), json.dumps(data, indent=1), mode=PRIVATE_FILE)

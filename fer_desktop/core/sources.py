@@ -11,6 +11,9 @@ import cv2
 import numpy as np
 
 from .errors import UserError
+from .fileio import broken_link
+from .image_files import IMAGE_EXTS
+from .redaction import redact
 
 VIDEO_EXTS = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
 LOOP_SHORTER_THAN_S = 30.0  # files shorter than this loop by default: over before a user looks
@@ -37,8 +40,13 @@ class SourceSpec:
         return {
             "camera": f"camera {self.value}",
             "file": Path(str(self.value)).name,
-            "url": str(self.value),
+            "url": redact(str(self.value)),
         }[self.kind]
+
+    @property
+    def shown(self) -> str:
+        """The source as it may be shown or written: a stream's password redacted."""
+        return redact(str(self.value)) if self.kind == "url" else str(self.value)
 
 
 def parse_source(text: str | int) -> SourceSpec:
@@ -86,10 +94,19 @@ class FrameSource:
         )
         if spec.kind == "file":
             path = Path(str(spec.value)).expanduser()
+            why = broken_link(path)
+            if why:
+                raise UserError(f"{path} {why}.", "Choose the video file itself.")
             if not path.is_file():
                 raise UserError(
                     f"Video file not found: {path}",
                     "Choose an existing video file (mp4, avi, mov, mkv, webm).",
+                )
+            if path.suffix.lower() in IMAGE_EXTS:
+                raise UserError(
+                    f"{path.name} is a photo, not a video.",
+                    "Open photos in the Photos tab (or fer-desktop annotate); Live and analyze "
+                    "take a camera, a video file or a stream.",
                 )
             self.cap = cv2.VideoCapture(str(path))
         elif spec.kind == "url":
@@ -141,7 +158,7 @@ class FrameSource:
             )
         if self.spec.kind == "url":
             return (
-                f"The stream {v} could not be opened.",
+                f"The stream {redact(str(v))} could not be opened.",
                 "Check the address and your network, or that the stream is running.",
             )
         return (
@@ -160,8 +177,11 @@ class FrameSource:
             return frame
         ok, frame = self.cap.read()
         if not ok and self.loop and self.rewind():
-            self.loops += 1
             ok, frame = self.cap.read()
+            if ok:
+                self.loops += 1
+            else:  # it "rewinds" but gives nothing again: it cannot loop, so it ends here
+                self.loop = False
         if not ok:
             return None
         if self.resize_to is not None:

@@ -52,7 +52,32 @@ def load_checkpoint(path: str | Path) -> dict:
             f"{path.name} uses an unknown architecture '{ckpt['arch']}'.",
             "Update fer_desktop or choose another model.",
         )
+    expected = ckpt.get("weights_sha256")
+    if expected is not None and expected != weights_sha256(ckpt["model"]):
+        raise UserError(
+            f"{path.name} is damaged: its weights do not match the checksum written with them.",
+            "Train, export or download it again; a damaged model would give wrong labels.",
+        )
+    ckpt["verified"] = expected is not None
     return ckpt
+
+
+def weights_sha256(state: dict) -> str:
+    """sha256 over a state dict's names and raw tensor bytes (in name order): written with a
+    checkpoint, checked at every load."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for key in sorted(state):
+        t = state[key]
+        h.update(key.encode())
+        if isinstance(t, torch.Tensor):
+            flat = t.detach().cpu().contiguous().reshape(-1)
+            h.update(str(t.dtype).encode())
+            h.update(flat.view(torch.uint8).numpy().tobytes() if flat.numel() else b"")
+        else:
+            h.update(repr(t).encode())
+    return h.hexdigest()
 
 
 def fuse_conv_bn(model: nn.Module) -> nn.Module:

@@ -177,3 +177,59 @@ class FaceTracker:
             track.vx, track.vy = vx * scale, vy * scale
         track.box = box
         track.seen_at = t
+
+
+class LabelHold:
+    """The label each track shows, held still: a different label (or "uncertain") replaces the
+    shown one only after it has led for `hold_s` seconds, and a shown label stays while its own
+    probability is at least `threshold - band` (hysteresis around the "uncertain" threshold).
+
+    A new track shows its first label at once. Times are the tracker's (video time in analyze).
+    `decide` returns the index of the class to show, or None for "uncertain".
+    """
+
+    def __init__(self, hold_s: float = 0.35, threshold: float = 0.4, band: float = 0.08) -> None:
+        if hold_s < 0:
+            raise ValueError("hold_s must be >= 0")
+        self.hold_s = float(hold_s)
+        self.threshold = float(threshold)
+        self.band = float(band)
+        # track id -> [shown index | None, candidate index | None | "none", candidate since]
+        self._state: dict[int, list] = {}
+
+    def reset(self) -> None:
+        self._state = {}
+
+    def forget_except(self, alive: set[int]) -> None:
+        for tid in [t for t in self._state if t not in alive]:
+            del self._state[tid]
+
+    def proposal(self, probs: np.ndarray, shown: int | None) -> int | None:
+        top = int(np.argmax(probs))
+        if probs[top] >= self.threshold:
+            return top
+        if shown is not None and probs[shown] >= self.threshold - self.band and shown == top:
+            return shown
+        return None
+
+    def decide(self, track_id: int, probs: np.ndarray, t: float) -> int | None:
+        state = self._state.get(track_id)
+        if state is None:
+            shown = self.proposal(probs, None)
+            self._state[track_id] = [shown, _NO_CANDIDATE, t]
+            return shown
+        shown, candidate, since = state
+        proposal = self.proposal(probs, shown)
+        if proposal == shown or self.hold_s == 0:
+            state[0], state[1] = proposal, _NO_CANDIDATE
+            return proposal
+        if candidate is _NO_CANDIDATE or candidate != proposal:
+            state[1], state[2] = proposal, t
+            return shown
+        if t - since >= self.hold_s:
+            state[0], state[1] = proposal, _NO_CANDIDATE
+            return proposal
+        return shown
+
+
+_NO_CANDIDATE = object()

@@ -16,6 +16,15 @@ from .errors import UserError
 
 LEGACY_KEYS = frozenset({"match_sharpness"})  # settings older runs saved that no longer exist
 
+# The allowed values of the training settings that take one of a few words: the one list that
+# validation, fer-train's --help/argparse and the Training tab's combo boxes all read.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "optimizer": ("adam", "adamw", "sgd"),
+    "schedule": ("cosine", "plateau"),
+    "balance": ("none", "weights", "sampler"),
+    "precision": ("auto", "bf16", "fp16", "fp32"),
+}
+
 
 @dataclass
 class TrainConfig:
@@ -30,7 +39,7 @@ class TrainConfig:
     select_weights: list = field(default_factory=list)
     arch: str = "fer_net"
     arch_kwargs: dict = field(default_factory=dict)
-    epochs: int = 30
+    epochs: int = 10  # ~17 min for fer_net on FER2013 on a 2-core CPU; recipes set their own
     batch_size: int = 64
     lr: float = 1e-3
     optimizer: str = "adamw"  # adam | adamw | sgd
@@ -116,12 +125,7 @@ class TrainConfig:
             problems.append("batch size must be at least 2")
         if not self.lr > 0:
             problems.append("learning rate must be positive")
-        for name, allowed in (
-            ("optimizer", ("adam", "adamw", "sgd")),
-            ("schedule", ("cosine", "plateau")),
-            ("balance", ("none", "weights", "sampler")),
-            ("precision", ("auto", "bf16", "fp16", "fp32")),
-        ):
+        for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
                 problems.append(f"{name} must be one of {', '.join(allowed)}")
         n = len(self.data_paths())

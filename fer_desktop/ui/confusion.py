@@ -38,8 +38,9 @@ class ConfusionMatrixView(pg.PlotWidget):
         item.setMouseEnabled(x=False, y=False)
         item.invertY(True)  # row 0 at the top, as a matrix is read
         item.setAspectLocked(False)  # cells fill the space: class names stay next to them
-        item.setLabel("left", "true")
-        item.setLabel("bottom", "predicted")
+        # One title for both axes: a "predicted" axis title centred under the columns read as
+        # the name of the middle column ("happy").
+        item.setTitle("rows: true class · columns: predicted class", size="9pt")
         self._image = pg.ImageItem(axisOrder="row-major")
         item.addItem(self._image)
         self._texts: list[pg.TextItem] = []

@@ -12,6 +12,8 @@ import sys
 import threading
 from collections.abc import Callable
 
+import shiboken6
+
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QWidget
@@ -82,8 +84,8 @@ def show_error(parent: QWidget | None, err: BaseException | str, *, logged: bool
     errors.append(text)
     if isinstance(window, QMainWindow):
         window.statusBar().showMessage(message.split("\n", 1)[0], 15000)
-    box = getattr(window, "_error_box", None)
-    if isinstance(box, QMessageBox) and box.isVisible():
+    box = _open_box(window)
+    if box is not None:
         # One dialog at a time: stack messages instead of piling windows on top of each other.
         shown = box.property("messages") or []
         shown = (list(shown) + [text])[-_MAX_STACKED:]
@@ -102,8 +104,30 @@ def show_error(parent: QWidget | None, err: BaseException | str, *, logged: bool
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     window._error_box = box
+    # The box deletes itself on close: forget it first, so the next error opens a new one
+    # instead of touching a deleted C++ object.
+    box.finished.connect(lambda _result, w=window: _forget_box(w))
+    box.destroyed.connect(lambda _obj=None, w=window: _forget_box(w))
     box.open()
     return text
+
+
+def _open_box(window: QWidget) -> QMessageBox | None:
+    """The window's error box if it is still alive and shown, else None."""
+    box = getattr(window, "_error_box", None)
+    if not isinstance(box, QMessageBox) or not shiboken6.isValid(box):
+        return None
+    try:
+        return box if box.isVisible() else None
+    except RuntimeError:  # deleted between the check and the call
+        return None
+
+
+def _forget_box(window: QWidget) -> None:
+    try:
+        window._error_box = None
+    except RuntimeError:  # the window itself is gone
+        pass
 
 
 class _ErrorRelay(QObject):
@@ -119,6 +143,24 @@ def _log_uncaught(exc_type, exc, tb) -> None:
     log.error("uncaught exception", exc_info=(exc_type, exc, tb))
 
 
+_showing = False
+
+
+def _show_uncaught(exc: BaseException) -> None:
+    """Show an uncaught exception; an error while showing one is logged, never shown again (no
+    error loop that floods the log)."""
+    global _showing
+    if _showing:
+        return
+    _showing = True
+    try:
+        show_error(None, exc, logged=True)
+    except Exception:
+        log.exception("could not show an error")
+    finally:
+        _showing = False
+
+
 def install_excepthooks() -> Callable[[], None]:
     """Route uncaught exceptions (GUI thread and Python threads) to `show_error` and the log.
 
@@ -129,9 +171,7 @@ def install_excepthooks() -> Callable[[], None]:
     setup_logging()
     if _relay is None:
         _relay = _ErrorRelay()
-        _relay.raised.connect(
-            lambda e: show_error(None, e, logged=True), Qt.ConnectionType.QueuedConnection
-        )
+        _relay.raised.connect(_show_uncaught, Qt.ConnectionType.QueuedConnection)
     relay = _relay
     old_sys, old_thread = sys.excepthook, threading.excepthook
 

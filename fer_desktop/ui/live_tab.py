@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QSplitter, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QProgressDialog, QSplitter, QWidget
 
 from fer_desktop.core.detectors import fetch_yolo_weights
 from fer_desktop.core.errors import UserError
@@ -93,6 +93,8 @@ class LiveTab(QWidget):
         )
         self.fetch_button, self.mirror_check = p.fetch_button, p.mirror_check
         self._fetch = LatestTask("Downloading the YOLOv8 face detector", self)
+        self.fetch_dialog: QProgressDialog | None = None
+        self._got_frame = False  # the current source showed a frame (a failed one is forgotten)
         self._connect()
         if preload:
             self._use(self.models.request(self.settings))
@@ -126,6 +128,7 @@ class LiveTab(QWidget):
         self.settings.last_source = text
         self.source_combo.remember(text)
         self.last_result, self.last_stats, self.selected_track = None, {}, None
+        self._got_frame = False
         self.timeline.clear()
         models = self.models.request(self.settings)
         if models is None:
@@ -167,9 +170,40 @@ class LiveTab(QWidget):
         self._use(self.models.request(self.settings))
 
     def fetch_detector(self) -> None:
+        """Download the YOLOv8 face weights in the background, with a dialog that can cancel."""
+        if self._fetch.busy:
+            return
         self.fetch_button.setEnabled(False)
         self.fetch_button.setText("Downloading YOLOv8 face detector…")
+        dialog = QProgressDialog(
+            "Downloading the YOLOv8 face detector from Hugging Face (about 6 MB)…",
+            "Cancel",
+            0,
+            0,  # busy indicator: the download library reports no progress to us
+            self,
+        )
+        dialog.setWindowTitle("Fetch YOLOv8 face detector")
+        dialog.setMinimumDuration(0)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.canceled.connect(self._cancel_fetch)
+        self.fetch_dialog = dialog
+        dialog.show()
         self._fetch.run(self.fetch_weights)
+
+    def _cancel_fetch(self) -> None:
+        self._fetch.cancel()  # abandoned: a download holds no model, its result is ignored
+        self._fetch_done()
+        self._set_state("Download cancelled; the offline detector stays in use.")
+
+    def _fetch_done(self) -> None:
+        self.fetch_button.setEnabled(True)
+        self.fetch_button.setText(FETCH_TEXT)
+        dialog, self.fetch_dialog = self.fetch_dialog, None
+        if dialog is not None:
+            dialog.canceled.disconnect(self._cancel_fetch)
+            dialog.close()
+            dialog.deleteLater()
 
     def shutdown(self, timeout: float = 15.0) -> None:
         """Stop everything (window closing) and wait for threads that may be inside torch.
@@ -224,6 +258,7 @@ class LiveTab(QWidget):
     def _on_start_clicked(self) -> None:
         kind, value = self.source_combo.current_source()
         if kind == NONE:
+            self.source_combo.rescan()  # a camera plugged in since: found without a restart
             show_error(self, NO_CAMERA)
         elif kind == PICK_FILE:
             self.open_video_dialog()
@@ -233,6 +268,9 @@ class LiveTab(QWidget):
             self.start_source(str(value))
 
     def _on_frame(self, frame, index: int) -> None:
+        if not self._got_frame:
+            self._got_frame = True
+            self._clear_status_bar()  # an earlier "No camera found." is no longer true
         if self.state_label.text().startswith("Opening") and self.session.spec is not None:
             self._set_state(f"Running: {self.session.spec.label}")
         self.view.set_frame(frame, self.last_result.faces if self.last_result else ())
@@ -249,7 +287,17 @@ class LiveTab(QWidget):
 
     def _on_error(self, err: UserError) -> None:
         self._set_state(f"Stopped: {err.message}")
+        text = self.settings.last_source
+        if not self._got_frame and text and parse_source(text).kind in ("file", "url"):
+            self.source_combo.forget(text)  # never opened: not offered again with Start
+            self.settings.last_source = ""
+            self._update_buttons()
         show_error(self, err)
+
+    def _clear_status_bar(self) -> None:
+        window = self.window()
+        if isinstance(window, QMainWindow):
+            window.statusBar().clearMessage()
 
     def _on_ended(self) -> None:
         self._set_state("Video ended. Press Start to play it again.")
@@ -302,13 +350,11 @@ class LiveTab(QWidget):
             )
 
     def _on_fetched(self, path) -> None:
-        self.fetch_button.setEnabled(True)
-        self.fetch_button.setText(FETCH_TEXT)
+        self._fetch_done()
         self.settings.detector, self.settings.detector_weights = "yolo", ""
         self.apply_settings()
         self.settings_changed.emit()
 
     def _on_fetch_failed(self, err: UserError) -> None:
-        self.fetch_button.setEnabled(True)
-        self.fetch_button.setText(FETCH_TEXT)
+        self._fetch_done()
         show_error(self, err)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 import logging
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
@@ -55,6 +56,14 @@ CC-BY 4.0 (https://creativecommons.org/licenses/by/4.0/). Converted from SVG to 
 </ul>"""
 
 
+NO_TRAINING_PIP_HTML = """<h3>Training needs PyTorch</h3>
+<p>This install of fer-desktop has no PyTorch (<code>pip install -e .</code> installs the app
+alone, which keeps it small). It recognises emotions (Live, Photos, Videos) without it. Training
+your own models, exporting them and the YOLOv8 face detector need PyTorch:</p>
+<p>in the source folder, with Python 3.11: <code>pip install -e ".[train]"</code>, then restart
+<code>fer-desktop</code>. The README's Training section shows how to take the CPU-only PyTorch
+(about 1 GB instead of 5 GB).</p>"""
+
 NO_TRAINING_HTML = """<h3>Training needs the full build</h3>
 <p>This is the small build of fer-desktop. It recognises emotions (Live, Photos, Videos) without
 PyTorch, which keeps it small. Training your own models and the YOLOv8 face detector need PyTorch.
@@ -62,8 +71,8 @@ Two ways to get them:</p>
 <ul>
 <li><b>The full build</b> (about 3.5 GB): from the source folder, with Python 3.11,
 <code>pip install -e ".[build]"</code> then <code>FER_BUNDLE=full pyinstaller build.spec</code>.</li>
-<li><b>A Python install</b>: from the source folder, with Python 3.11, <code>pip install -e .</code>
-then run <code>fer-desktop</code>.</li>
+<li><b>A Python install</b>: from the source folder, with Python 3.11,
+<code>pip install -e ".[train]"</code> then run <code>fer-desktop</code>.</li>
 </ul>
 <p>A model trained there (<code>best.onnx</code>, written next to <code>best.pt</code>) opens here
 with <i>Model &rarr; Load model&hellip;</i>. The README's stand-alone section has the details.</p>"""
@@ -76,7 +85,9 @@ class NoTrainingPage(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self.label = QLabel(NO_TRAINING_HTML)
+        self.label = QLabel(
+            NO_TRAINING_HTML if getattr(sys, "frozen", False) else NO_TRAINING_PIP_HTML
+        )
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
@@ -185,7 +196,11 @@ class MainWindow(QMainWindow):
                     act.setEnabled(False)
                     act.setToolTip(FULL_BUILD_HINT)
                 if act.data() == "yolo":
-                    act.setText("YOLOv8 face: needs the full build (see the Training tab)")
+                    act.setText(
+                        "YOLOv8 face: needs the full build (see the Training tab)"
+                        if getattr(sys, "frozen", False)
+                        else "YOLOv8 face: needs PyTorch (see the Training tab)"
+                    )
         m = bar.addMenu("&Help")
         self._action(m, "&About fer-desktop", self._about)
 
@@ -220,7 +235,18 @@ class MainWindow(QMainWindow):
         self.live_tab.fetch_detector()
 
     def _about(self) -> None:
-        QMessageBox.about(self, "About fer-desktop", ABOUT)
+        """The About box, opened window-modal (never a nested event loop)."""
+        box = QMessageBox(
+            QMessageBox.Icon.NoIcon,
+            "About fer-desktop",
+            ABOUT,
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.about_box = box
+        box.open()
 
     def use_model(self, path: str) -> None:
         """Switch the Live and Photo tabs to the emotion model at `path` ("" = the shipped one)."""

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from fer_desktop.core import photos
 from fer_desktop.core.errors import UserError
 from fer_desktop.core.models import LoadedModels, load_models
+from fer_desktop.core.resources import annotated_dir
 from fer_desktop.core.settings import Settings
 from fer_desktop.ui.errors import show_error
 from fer_desktop.ui.photo_details import PhotoDetails
@@ -34,6 +35,23 @@ from fer_desktop.ui.photo_saver import PhotoSaver
 from fer_desktop.ui.video_view import VideoView
 from fer_desktop.workers.models import ModelService
 from fer_desktop.workers.tasks import LatestTask
+
+
+def batch_error(errors: list[str], done: int) -> UserError:
+    """One message for the files of a batch that could not be used: the first reason on the
+    message's own line (the status bar shows that line), the rest in the hint."""
+    first = " ".join(errors[0].split())
+    if len(errors) == 1:
+        message = f"1 file could not be used: {first}"
+    else:
+        message = f"{len(errors)} files could not be used, e.g. {first}"
+    others = (
+        f"The other {done} image(s) were processed; see the list on the left."
+        if done
+        else "No image was processed."
+    )
+    more = "\n".join(" ".join(e.split()) for e in errors[1:10])
+    return UserError(message, (more + "\n" if more else "") + others)
 
 
 class PhotoTab(QWidget):
@@ -56,6 +74,7 @@ class PhotoTab(QWidget):
         self.selected_face: int | None = None
         self._batch: list[Path] = []  # the photos the running batch was given
         self._batch_errors: list[str] = []
+        self._save_folder = ""  # the folder the last copies went to: offered again
         self._worker = LatestTask("Processing photos", self)
         self._worker.progress.connect(self._on_processed)
         self._worker.finished.connect(self._on_batch_done)
@@ -154,12 +173,21 @@ class PhotoTab(QWidget):
         return self._worker.busy or bool(self.list.pending())
 
     def save_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Save annotated copies to")
+        # Not the photos' own folder: copies go to a folder of their own (remembered).
+        start = self._save_folder
+        if not start:
+            start = str(annotated_dir())
+            try:
+                Path(start).mkdir(parents=True, exist_ok=True)
+            except OSError:
+                start = ""
+        folder = QFileDialog.getExistingDirectory(self, "Save annotated copies to", start)
         if folder:
             self.save_to(folder)
 
     def save_to(self, folder: str | Path) -> None:
         """Write annotated copies and faces.csv into `folder` in the background (`saved` reports)."""
+        self._save_folder = str(folder)
         if self._saver.save(self.entries, folder):
             self.save_button.setEnabled(False)
 
@@ -244,13 +272,7 @@ class PhotoTab(QWidget):
         )
         if self._batch_errors:
             errors, self._batch_errors = self._batch_errors, []
-            show_error(
-                self,
-                UserError(
-                    f"{len(errors)} file(s) could not be used:\n" + "\n".join(errors),
-                    "The other images were processed; see the list on the left.",
-                ),
-            )
+            show_error(self, batch_error(errors, done))
         self.batch_finished.emit()
 
     def _on_batch_failed(self, err: UserError) -> None:

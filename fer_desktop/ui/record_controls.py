@@ -70,6 +70,7 @@ class RecordControls(QWidget):
         self._finisher.failed.connect(lambda err: show_error(self, err))
         session.state_changed.connect(self._on_state)
         session.recording_failed.connect(self._on_failed)
+        session.recording_warning.connect(lambda err: show_error(self, err))  # still recording
 
     @property
     def recording(self) -> bool:
@@ -86,7 +87,7 @@ class RecordControls(QWidget):
             folder = new_session_dir()
             recorder = SessionRecorder(
                 folder,
-                source=str(spec.value) if spec is not None else "",
+                source=spec.shown if spec is not None else "",  # a stream's password redacted
                 detector=pipeline.detector.name if pipeline is not None else "",
                 model=pipeline.classifier.name if pipeline is not None else "",
                 settings=asdict(self.settings),

@@ -274,13 +274,24 @@ class SessionView(QWidget):
             show_error(self, err)
 
 
+_OPEN: set[SessionView] = set()  # windows opened without a parent window stay alive here
+
+
 def open_session(folder: str | Path, parent: QWidget | None = None) -> SessionView | None:
-    """Open `folder` in its own window; a folder that is not a session gets a message."""
+    """Open `folder` in its own window, owned by the parent's window (or kept here when there is
+    none) so that it stays open after the caller returns; a folder that is not a session gets a
+    message."""
     try:
         view = SessionView(folder)
     except UserError as err:
         show_error(parent, err)
         return None
+    owner = parent.window() if parent is not None else None
+    if owner is not None:
+        view.setParent(owner, Qt.WindowType.Window)  # Qt's parent keeps it; closes with the app
+    else:
+        _OPEN.add(view)
+        view.destroyed.connect(lambda _obj=None, v=view: _OPEN.discard(v))
     view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     view.resize(1280, 800)
     view.show()

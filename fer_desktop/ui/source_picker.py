@@ -8,13 +8,13 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QInputDialog, QWidget
 
 from fer_desktop.core.errors import UserError
-from fer_desktop.core.sources import VIDEO_EXTS, list_cameras, parse_source
+from fer_desktop.core.sources import VIDEO_EXTS, list_cameras, parse_source, redact
 from fer_desktop.workers.tasks import LatestTask
 
 NO_CAMERA = UserError(
     "No camera found.",
-    "Connect a camera and restart the app, or open a video file instead "
-    '(choose "Video file…" in the source list, or File ▸ Open video…).',
+    "Connect a camera (the list looks for cameras again each time you open it), or open a "
+    'video file instead (choose "Video file…" in the source list, or File ▸ Open video…).',
 )
 NONE, PICK_FILE, PICK_URL = "none", "pick-file", "pick-url"
 
@@ -40,10 +40,20 @@ class SourcePicker(QComboBox):
         self.addItem("Video file…", (PICK_FILE, None))
         self.addItem("Stream URL…", (PICK_URL, None))
         self.activated.connect(self._on_activated)
+        self._camera_lister = camera_lister
         self._cameras = LatestTask("Looking for cameras", self)
         self._cameras.finished.connect(self.set_cameras)
         self._cameras.failed.connect(lambda err: self.set_cameras([]))
         self._cameras.run(camera_lister)
+
+    def rescan(self) -> None:
+        """Look for cameras again (one plugged in after the app started), in the background."""
+        if not self._cameras.busy:
+            self._cameras.run(self._camera_lister)
+
+    def showPopup(self) -> None:  # noqa: N802 - Qt's name
+        self.rescan()  # the list updates while open when a new camera is found
+        super().showPopup()
 
     def current_source(self) -> tuple[str, object]:
         """(kind, value) of the selected entry: camera, file, url, or none / pick-file / pick-url."""
@@ -53,6 +63,8 @@ class SourcePicker(QComboBox):
         current = self.currentData()
         if self.itemData(0) == (NONE, None):
             self.removeItem(0)  # "Looking for cameras…" / "No camera found"
+        while self.count() and (self.itemData(0) or ("",))[0] == "camera":
+            self.removeItem(0)  # the cameras found before: the new list replaces them
         if not cams:
             self.insertItem(0, "No camera found", (NONE, None))
             self.setItemData(0, NO_CAMERA.hint, Qt.ItemDataRole.ToolTipRole)
@@ -74,8 +86,19 @@ class SourcePicker(QComboBox):
         if idx < 0:
             idx = self.count() - 2  # before "Video file…" / "Stream URL…"
             self.insertItem(idx, spec.label, data)
-            self.setItemData(idx, text, Qt.ItemDataRole.ToolTipRole)
+            self.setItemData(idx, redact(text), Qt.ItemDataRole.ToolTipRole)
         self.setCurrentIndex(idx)
+
+    def forget(self, text: str) -> None:
+        """Remove a file or stream that could not be opened from the list (cameras stay)."""
+        for i in range(self.count()):
+            kind, value = self.itemData(i) or ("", None)
+            if kind in ("file", "url") and value == text:
+                self.removeItem(i)
+                self.setCurrentIndex(0)
+                break
+        if self.last_source == text:
+            self.last_source = ""
 
     def open_video_dialog(self) -> None:
         exts = " ".join(f"*{e}" for e in sorted(VIDEO_EXTS))

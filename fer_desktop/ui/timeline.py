@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from fer_desktop.core.emotions import CLASSES
-from fer_desktop.core.overlay import CLASS_COLORS_BGR
+from fer_desktop.core.overlay import CLASS_COLORS_BGR, label_text
 from fer_desktop.core.sessions import LABELS
 from fer_desktop.core.types import FaceResult
 
@@ -181,6 +181,7 @@ class EmotionTimeline(QWidget):
         self.last_refresh_ms = 0.0
         self._rows: dict[int, _Rows] = {}
         self._last_seen: dict[int, float] = {}
+        self._shown_text: dict[int, str] = {}  # the label text each box shows now
         self._t0: float | None = None
         self._now = 0.0
         self._plots: dict[int, TrackPlot] = {}
@@ -220,11 +221,13 @@ class EmotionTimeline(QWidget):
             probs = [f.probabilities.get(c, 0.0) for c in CLASSES]
             rows.append(t, probs, LABEL_INDEX.get(f.label, len(CLASSES)))
             self._last_seen[f.track_id] = t
+            self._shown_text[f.track_id] = label_text(f)  # word for word what the box says
         self._dirty = True
 
     def clear(self) -> None:
         """Forget every face (a new source): the time axis starts again at 0."""
         self._rows.clear()
+        self._shown_text.clear()
         self._last_seen.clear()
         self._t0, self._now = None, 0.0
         self._dirty = True
@@ -257,7 +260,7 @@ class EmotionTimeline(QWidget):
             # x = seconds before now: the axis stays put (and cached) while the data scroll
             tp.set_data(times, probs, codes, t0, t1, offset=t1)
             seen = len(times) and self._now - times[-1] <= GAP_S
-            now = LABELS[codes[-1]] if seen else "not seen"
+            now = self._shown_text.get(tid, LABELS[codes[-1]]) if seen else "not seen"
             mark = " (selected)" if tid == self.selected else ""
             tp.set_title(f"Face {tid}{mark}: {now}")
         self.last_refresh_ms = (time.perf_counter() - start) * 1000

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -28,6 +29,11 @@ from .errors import show_error as app_show_error
 from .plots import LinePlot
 from .training_settings import FileDialogs, TrainingSettings
 from .training_status import RunStatus
+
+
+def _short(path: str) -> str:
+    p = Path(path)
+    return f"{p.parent.name}/{p.name}"
 
 
 class TrainingTab(QWidget):
@@ -111,6 +117,7 @@ class TrainingTab(QWidget):
         r.progress.connect(self.run_status.on_progress)
         r.epoch.connect(self._on_epoch)
         r.log.connect(self._on_log)
+        r.best.connect(self._on_best)
         r.finished.connect(self._on_finished)
         r.failed.connect(self._on_failed)
         r.exited.connect(lambda code: self._update_buttons())
@@ -167,8 +174,41 @@ class TrainingTab(QWidget):
         return True
 
     def use_model(self) -> None:
-        if self.best_checkpoint and Path(self.best_checkpoint).is_file():
-            self.model_chosen.emit(self.best_checkpoint)
+        """Ask before replacing the model of Live, Photos and Videos with this run's best.pt;
+        the question says what the run's score is worth."""
+        best = self.best_checkpoint
+        if not best or not Path(best).is_file():
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Use this model?",
+            f"Use {_short(best)} in Live, Photos and Videos instead of the current model?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setInformativeText(self._score_note(best))
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.accepted.connect(lambda path=best: self.model_chosen.emit(path))
+        self.confirm_box = box
+        box.open()
+
+    def _score_note(self, best: str) -> str:
+        try:
+            run = self._read_run(str(Path(best).parent))
+        except (OSError, ValueError, KeyError):
+            return "Model → Use default model goes back to the shipped model at any time."
+        hist, cfg = run["history"], run["config"]
+        top = max(hist, key=lambda r: r.get("select_score", r["val_acc"])) if hist else None
+        text = (
+            f"Best epoch {top['epoch']}: {top['val_acc']:.1%} validation accuracy. " if top else ""
+        )
+        if cfg.get("limit"):
+            text += (
+                f"This run used at most {cfg['limit']} images per split (a quick test): its score "
+                "says little about how it does on real faces. "
+            )
+        return text + "Model → Use default model goes back to the shipped model at any time."
 
     def shutdown(self, timeout_ms: int = 30_000) -> None:
         """Stop a run and background checks; for the main window's closeEvent."""
@@ -259,6 +299,11 @@ class TrainingTab(QWidget):
         best = Path(self.run_dir or "") / "best.pt"
         if self.run_dir and best.is_file():
             self.best_checkpoint = str(best)
+        self._update_buttons()
+
+    def _on_best(self, ev: dict) -> None:
+        self.best_checkpoint = ev.get("path") or self.best_checkpoint
+        self._on_log({"level": "info", "message": f"epoch {ev.get('epoch')}: new best model saved"})
         self._update_buttons()
 
     def _on_log(self, ev: dict) -> None:

@@ -33,6 +33,7 @@ class LiveSession(QObject):
     ended = Signal()  # the video file reached its end (every frame processed)
     state_changed = Signal(bool)  # running
     recording_failed = Signal(object)  # UserError: Record stopped (e.g. disk full); live goes on
+    recording_warning = Signal(object)  # UserError: the annotated video stopped; the CSV goes on
 
     def __init__(
         self,
@@ -53,7 +54,9 @@ class LiveSession(QObject):
         self._stopping: list[LiveEngine] = []  # told to stop; threads may still be finishing
         self._shown: tuple = (None, None)  # (frame index, result) last emitted
         # Record: every processed frame, on the inference thread (errors arrive as a signal).
-        self.recorder = LiveRecorder(on_error=self.recording_failed.emit)
+        self.recorder = LiveRecorder(
+            on_error=self.recording_failed.emit, on_warning=self.recording_warning.emit
+        )
         self._opener = LatestTask("Opening the source", self)
         self._opener.finished.connect(self._on_opened)
         self._opener.failed.connect(self._on_open_failed)

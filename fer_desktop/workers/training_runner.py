@@ -36,6 +36,7 @@ class TrainingRunner(QObject):
     progress = Signal(dict)
     epoch = Signal(dict)
     log = Signal(dict)
+    best = Signal(dict)  # a new best.pt was saved: {"epoch", "path"}
     finished = Signal(dict)
     failed = Signal(str)
     exited = Signal(int)
@@ -166,6 +167,8 @@ class TrainingRunner(QObject):
             self.epoch.emit(ev)
         elif kind == "log":
             self.log.emit(ev)
+        elif kind == "best":
+            self.best.emit(ev)
         elif kind in ("finished", "stopped"):
             self._terminal = ev
             self.run_dir = ev.get("run_dir") or self.run_dir

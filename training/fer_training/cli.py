@@ -12,8 +12,15 @@ import threading
 from dataclasses import MISSING, fields
 
 from fer_desktop.core.errors import UserError
+from fer_desktop.core.train_config import CHOICES
 
 from .config import TrainConfig
+
+
+def _architectures() -> list[str]:
+    from fer_desktop.core.zoo import ARCHITECTURES
+
+    return list(ARCHITECTURES)
 
 
 def build_parser(prog: str = "fer-train") -> argparse.ArgumentParser:
@@ -49,6 +56,14 @@ def build_parser(prog: str = "fer-train") -> argparse.ArgumentParser:
             p.add_argument(flag, type=json.loads, default=None, help="JSON list, e.g. [0.9, 0.1]")
         elif isinstance(default, bool):
             p.add_argument(flag, action=argparse.BooleanOptionalAction, default=None)
+        elif f.name in CHOICES or f.name == "arch":
+            allowed = CHOICES.get(f.name) or tuple(_architectures())
+            p.add_argument(
+                flag,
+                choices=allowed,
+                default=None,
+                help=f"one of {', '.join(allowed)} (default: {default})",
+            )
         else:
             p.add_argument(flag, type=type(default), default=None, help=f"default: {default!r}")
     return p
@@ -127,7 +142,9 @@ def main(argv: list[str] | None = None, prog: str = "fer-train") -> int:
         from .engine import run
 
         given = {
-            f.name: base[f.name] for f in fields(TrainConfig) if getattr(args, f.name, None) is not None
+            f.name: base[f.name]
+            for f in fields(TrainConfig)
+            if getattr(args, f.name, None) is not None
         }
         summary = run(cfg, emit, stop=stop, resume=args.resume, overrides=given)
         return 0 if summary["event"] == "finished" else 3

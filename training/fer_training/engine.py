@@ -22,6 +22,7 @@ from fer_desktop.core.devices import pick_device, resolve_precision
 from fer_desktop.core.emotions import CLASSES
 from fer_desktop.core.errors import UserError
 from fer_desktop.core.fileio import atomic_write_text
+from fer_desktop.core.torch_model import weights_sha256
 from fer_desktop.core.zoo import ARCHITECTURES, build_model
 
 from .config import TrainConfig
@@ -209,6 +210,7 @@ def checkpoint_payload(
     extra: dict | None = None,
 ) -> dict:
     """The self-describing checkpoint the app's EmotionClassifier loads without guessing."""
+    weights = {k: v.detach().cpu() for k, v in _plain(model).state_dict().items()}
     return {
         "format": "fer_desktop.checkpoint/1",
         "arch": cfg.arch,
@@ -219,7 +221,8 @@ def checkpoint_payload(
         "mean": MEAN,
         "std": STD,
         "data_size": 48,  # faces are cropped at this size, as in the dataset, then resized to input_size
-        "model": {k: v.detach().cpu() for k, v in _plain(model).state_dict().items()},
+        "model": weights,
+        "weights_sha256": weights_sha256(weights),  # checked when the app loads it
         "config": cfg.to_dict(),
         **(extra or {}),
     }
@@ -290,8 +293,12 @@ def _score_sets(net, val_loaders, device, precision, k, weights):
     for name, loader in val_loaders:
         loss, acc, cm = evaluate(net, loader, device, precision, k)
         sc = scores(cm)
-        per_set[name] = {"acc": sc["acc"], "mean_recall": sc["mean_recall"], "recall": sc["recall"],
-                         "confusion_matrix": cm.tolist()}
+        per_set[name] = {
+            "acc": sc["acc"],
+            "mean_recall": sc["mean_recall"],
+            "recall": sc["recall"],
+            "confusion_matrix": cm.tolist(),
+        }
         if first is None:
             first = (loss, acc, cm)
     return first, per_set, selection_score(list(per_set.values()), weights)
@@ -344,13 +351,21 @@ def run(
     size = spec.input_size
     run_dir = Path(cfg.out) if cfg.out else default_run_dir(cfg.arch)
     cfg.out = str(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    attach_run_log(run_dir)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        attach_run_log(run_dir)
+    except OSError as exc:
+        raise UserError(
+            f"Cannot write the run folder {run_dir}: {exc.strerror or exc}.",
+            "Choose an output folder you can write to (--out).",
+        ) from exc
     emit = _logged(emit)
 
     train, data_w, vals, summary, skipped = load_training_data(cfg)
     if skipped:
-        emit({"event": "log", "level": "warning", "message": f"skipped {skipped} unreadable images"})
+        emit(
+            {"event": "log", "level": "warning", "message": f"skipped {skipped} unreadable images"}
+        )
     val = vals[0].split
     val_name = " + ".join(f"{v.name} {v.split_name}" for v in vals)
     k = len(CLASSES)
@@ -427,7 +442,8 @@ def run(
     )
     t_run = time.perf_counter()
     val_loaders = [
-        (v.name, BatchLoader(v.split, cfg, size=size, mean=MEAN, std=STD, train=False)) for v in vals
+        (v.name, BatchLoader(v.split, cfg, size=size, mean=MEAN, std=STD, train=False))
+        for v in vals
     ]
     stopped = False
     run_cfg = dataclasses.replace(cfg, precision=precision)
@@ -525,6 +541,7 @@ def run(
                     "epoch": epoch,
                     "val_acc": va_acc,
                     "val_split": val_name,
+                    "val_count": len(val),
                     "weights": source,
                     "confusion_matrix": cm.tolist(),
                     "recall": recall,

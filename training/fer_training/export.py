@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import sys
 import warnings
 from pathlib import Path
 
@@ -33,9 +34,10 @@ from fer_desktop.core.onnx_model import (
     OUTPUT_NAME,
     OnnxNet,
     engine_available,
+    graph_sha256,
     sha256_of,
 )
-from fer_desktop.core.torch_model import inference_net, load_checkpoint
+from fer_desktop.core.torch_model import inference_net, load_checkpoint, weights_sha256
 
 OPSET = 17
 TOLERANCE = 1e-3  # max |probability difference| between the export and torch (measured ~1e-6)
@@ -53,6 +55,9 @@ KEEP = (
     "epoch",
     "val_acc",
     "val_split",
+    "val_count",
+    "val_sets",
+    "select_score",
     "confusion_matrix",
     "recall",
     "precision",
@@ -113,6 +118,21 @@ def export_onnx(checkpoint: str | Path, output: str | Path | None = None) -> Pat
     model.doc_string = f"fer_desktop emotion classifier {ckpt['arch']}, exported from {src.name}"
     onnx.checker.check_model(model)
     data = model.SerializeToString()
+    # The checksum of the graph (weights included), checked by the app at every load.
+    digest = graph_sha256(data)
+    onnx.helper.set_model_props(
+        model,
+        {
+            **{k: json.dumps(v, default=str) for k, v in meta.items()},
+            "graph_sha256": json.dumps(digest),
+        },
+    )
+    data = model.SerializeToString()
+    if graph_sha256(data) != digest:  # the metadata must not move the graph's bytes
+        raise UserError(
+            "The ONNX export's checksum changed when its metadata was written.",
+            "Report this with the checkpoint; the app keeps using the .pt on torch.",
+        )
     with torch.inference_mode():
         expected = net(torch.from_numpy(x)).numpy()
     engines = [e for e in ("onnxruntime", "opencv") if engine_available(e)]
@@ -148,6 +168,7 @@ def ship_checkpoint(src: str | Path, dst: str | Path, evaluate_on: str | None = 
     ckpt = load_checkpoint(src)
     out = {k: ckpt[k] for k in KEEP if k in ckpt}
     out["model"] = {k: (v.half() if v.is_floating_point() else v) for k, v in ckpt["model"].items()}
+    out["weights_sha256"] = weights_sha256(out["model"])
     path = atomic_write(dst, lambda p: torch.save(out, p))
     if evaluate_on:  # record the accuracy the app itself measures (its crops, its preprocessing)
         from fer_desktop.core.classifier import EmotionClassifier
@@ -193,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             p.error("--evaluate needs a .pt output")
         path = export_onnx(src, a.output if a.output and src == Path(a.checkpoint) else None)
     except UserError as exc:
-        print(f"error: {exc.message}\n  {exc.hint}", flush=True)
+        print(f"error: {exc.message}\n  {exc.hint}", file=sys.stderr, flush=True)
         return 2
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0

@@ -6,6 +6,7 @@ Reading a run folder is `fer_desktop.core.runs.read_run` (the app reads runs wit
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from fer_desktop.core.errors import UserError
 from fer_desktop.core.fileio import atomic_write, atomic_write_text
 from fer_desktop.core.resources import user_data_dir
 
@@ -33,7 +35,18 @@ def default_run_dir(arch: str) -> Path:
 
 
 def save_checkpoint(path: Path, payload: dict) -> None:
-    atomic_write(path, lambda p: torch.save(payload, p))
+    """Write a checkpoint atomically; a full or read-only disk is a UserError (the run's last
+    complete checkpoint stays in place)."""
+    try:
+        atomic_write(path, lambda p: torch.save(payload, p))
+    except (OSError, RuntimeError) as exc:  # torch reports a full disk as RuntimeError
+        full = "unexpected pos" in str(exc) or getattr(exc, "errno", None) == errno.ENOSPC
+        raise UserError(
+            f"Could not save {path.name} in {path.parent}: "
+            + ("the disk is full." if full else f"{exc}."),
+            "Free some space (or choose another --out folder), then resume the run: "
+            f"fer-train --resume {path.parent}",
+        ) from exc
 
 
 def write_history(run_dir: Path, history: list[dict]) -> None:

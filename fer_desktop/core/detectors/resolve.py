@@ -59,20 +59,31 @@ def not_downloaded_error() -> UserError:
 
 
 def yolo_weights_cached() -> Path | None:
-    """The YOLOv8 face weights from the Hugging Face cache, or None; never goes online."""
-    from huggingface_hub import hf_hub_download
+    """The YOLOv8 face weights from the Hugging Face cache, or None; never goes online.
+
+    `try_to_load_from_cache` only reads the cache folder: `hf_hub_download(local_files_only=True)`
+    still opens a connection in huggingface_hub 2.x."""
+    from huggingface_hub import try_to_load_from_cache
 
     try:
-        path = hf_hub_download(
-            repo_id=YOLO_REPO_ID,
-            filename=YOLO_FILENAME,
-            cache_dir=_hub_cache_dir(),
-            local_files_only=True,
+        path = try_to_load_from_cache(
+            repo_id=YOLO_REPO_ID, filename=YOLO_FILENAME, cache_dir=_hub_cache_dir()
         )
-    except (OSError, ValueError):  # LocalEntryNotFoundError is a FileNotFoundError
+    except (OSError, ValueError):
+        return None
+    if not isinstance(path, str):  # None (not cached) or the "known missing" marker
         return None
     p = Path(path)
     return p if p.is_file() else None
+
+
+def _reachable(host: str = "huggingface.co", port: int = 443, timeout: float = 5.0) -> None:
+    """Fail fast, with the usual message, when the Hub cannot be reached (offline, no DNS):
+    the download library's own retries take half a minute to say the same."""
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as e:
+        raise _network_error(e) from e
 
 
 def bundled_yolo_weights() -> Path | None:
@@ -163,6 +174,7 @@ def fetch_yolo_weights() -> Path:
             RevisionNotFoundError,
         )
 
+    _reachable()
     try:
         path = hf_hub_download(
             repo_id=YOLO_REPO_ID, filename=YOLO_FILENAME, cache_dir=_hub_cache_dir()

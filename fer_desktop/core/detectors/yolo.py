@@ -12,8 +12,10 @@ Offline and safe by construction:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +45,9 @@ def _import_ultralytics():
     if this ultralytics version cannot).
     """
     had_omp = "OMP_NUM_THREADS" in os.environ  # the app sets it at start-up (core.threads)
-    with keep_torch_threads():  # starts torch's pool before ultralytics could set OMP=1
+    # On a fresh home ultralytics prints a settings banner on stdout at import: to stderr with
+    # it, so that a command's stdout (--json, --self-test) stays one JSON document.
+    with keep_torch_threads(), contextlib.redirect_stdout(sys.stderr):
         from ultralytics import YOLO
         from ultralytics.nn.tasks import DetectionModel
 
