@@ -307,6 +307,8 @@ def test_stop_during_a_run_then_resume(qtbot, make_tab):
     tab.runner.epoch.connect(lambda ev: epochs.append(ev["epoch"]))
     with qtbot.waitSignal(tab.runner.exited, timeout=RUN_MS):
         qtbot.mouseClick(tab.resume_button, Qt.MouseButton.LeftButton)
+        # at once, while the dataset loads again: the finished epoch is still on screen
+        assert [p[0] for p in tab.loss_plot.points("train")] == [1.0]
     assert events[-1]["event"] == "finished" and events[-1]["epochs_done"] == 3, tab.errors
     assert epochs == [2, 3]
     assert [p[0] for p in tab.loss_plot.points("train")] == [1.0, 2.0, 3.0]  # history continues

@@ -150,9 +150,13 @@ class RecordControls(QWidget):
         if info is None:
             return
         self.open_button.setVisible(True)
+        # Short enough for the narrow panel; where it went is the tooltip and "Open session".
+        n = len(info["tracks"])
         self.status.setText(
-            f"Saved {info['frames_processed']} frames, {len(info['tracks'])} face(s): {self.folder}"
+            f"Saved {info['frames_processed']} frames of {n} face{'s' if n != 1 else ''}."
         )
+        self.status.setToolTip(f"Saved in {self.folder}")
+        self.open_button.setToolTip(f"Open {self.folder}")
         self.saved.emit(info)
 
     def _stopped(self) -> None:

@@ -222,6 +222,10 @@ class EmotionTimeline(QWidget):
             rows.append(t, probs, LABEL_INDEX.get(f.label, len(CLASSES)))
             self._last_seen[f.track_id] = t
             self._shown_text[f.track_id] = label_text(f)  # word for word what the box says
+            tp = self._plots.get(f.track_id)
+            if tp is not None:  # the caption follows every frame, as the box does
+                mark = " (selected)" if f.track_id == self.selected else ""
+                tp.set_title(f"Face {f.track_id}{mark}: {self._shown_text[f.track_id]}")
         self._dirty = True
 
     def clear(self) -> None:

@@ -248,8 +248,9 @@ class TrainingSettings(QWidget):
             return
         spec = ARCHITECTURES.get(self.arch_name())
         n = self.train_count()
-        if self.limit.value():
-            n = min(n, self.limit.value()) if n else self.limit.value()
+        if self.limit.value():  # at most this many per split of each dataset
+            cap = self.limit.value() * max(1, len(dataset_paths(self.data_edit.text())))
+            n = min(n, cap) if n else cap
         if not spec or not spec.cpu_images_per_s or not n:
             self.estimate.setText("")
             return

@@ -153,7 +153,12 @@ class TrainingTab(QWidget):
             saved = 0
         if self.settings.epochs.value() > saved:  # the Epochs box can extend a run
             args += ["--epochs", str(self.settings.epochs.value())]
-        self._launch(args, f"Resuming {d}…")
+        try:  # the finished epochs stay on screen while the dataset loads again
+            self._show_run(self._read_run(str(d)))
+            keep = True
+        except (OSError, ValueError, KeyError):
+            keep = False
+        self._launch(args, f"Resuming {d}…", clear=not keep)
 
     def stop(self) -> None:
         """Ask the run to stop after its current batch (never blocks the GUI)."""
@@ -236,8 +241,9 @@ class TrainingTab(QWidget):
         if path:
             self.open_run(path)
 
-    def _launch(self, args: list[str], message: str) -> None:
-        self._clear_display()
+    def _launch(self, args: list[str], message: str, clear: bool = True) -> None:
+        if clear:
+            self._clear_display()
         self.run_status.reset(message, "loading the dataset…")
         self.runner.start(args)
         self._update_buttons()

@@ -406,7 +406,9 @@ def run(
     ema = make_ema(model, cfg.ema) if cfg.ema > 0 else None
 
     history: list[dict] = []
-    start_epoch, best_acc, best_epoch, stale = 1, -1.0, 0, 0
+    # best_acc: the best selection score (for one validation set, its accuracy); best_val: the
+    # validation accuracy of that epoch (what the curves and the status line show).
+    start_epoch, best_acc, best_epoch, stale, best_val = 1, -1.0, 0, 0, 0.0
     if state is not None:
         model.load_state_dict(state["train_model"])
         optimizer.load_state_dict(state["optimizer"])
@@ -418,6 +420,7 @@ def run(
         history = state["history"]
         start_epoch = state["epoch"] + 1
         best_acc, best_epoch, stale = state["best_acc"], state["best_epoch"], state.get("stale", 0)
+        best_val = next((r["val_acc"] for r in history if r["epoch"] == best_epoch), best_acc)
         _set_rng_state(state.get("rng") or {"torch": state["torch_rng"]})
         emit(
             {
@@ -435,7 +438,7 @@ def run(
             "config": cfg.to_dict(),
             "classes": list(CLASSES),
             "train_images": len(train),
-            "val_images": len(val),
+            "val_images": sum(len(v.split) for v in vals),
             "start_epoch": start_epoch,
             "precision": precision,
         }
@@ -509,7 +512,7 @@ def run(
         history.append(row)
         improved = score > best_acc
         if improved:
-            best_acc, best_epoch, stale = score, epoch, 0
+            best_acc, best_epoch, stale, best_val = score, epoch, 0, va_acc
         else:
             stale += 1
         extra = {
@@ -561,7 +564,8 @@ def run(
                 "event": "epoch",
                 **row,
                 "epochs": cfg.epochs,
-                "best_val_acc": round(best_acc, 4),
+                "best_val_acc": round(best_val, 4),
+                "best_score": round(best_acc, 4),
                 "best_epoch": best_epoch,
                 "classes": list(CLASSES),
                 "elapsed_s": round(time.perf_counter() - t_run, 1),
@@ -585,7 +589,8 @@ def run(
     summary = {
         "event": "stopped" if stopped else "finished",
         "run_dir": str(run_dir),
-        "best_val_acc": round(best_acc, 4),
+        "best_val_acc": round(best_val, 4),
+        "best_score": round(best_acc, 4),
         "best_epoch": best_epoch,
         "epochs_done": len(history),
         "best_checkpoint": str(run_dir / "best.pt") if best_epoch else None,
