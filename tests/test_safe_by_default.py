@@ -276,3 +276,4 @@ def test_kill_9_while_recording_keeps_a_playable_video(tmp_path):
     rows = (out / "faces.csv").read_text().splitlines()
     last_row_s = float(rows[-1].split(",")[0])
     assert info["status"] == "recording" and last_row_s - info["duration_s"] <= 1.6
+    assert stat.S_IMODE((out / "annotated.mp4").stat().st_mode) == 0o600

@@ -272,6 +272,16 @@ def _limit(ds: Dataset, limit: int | None, seed: int) -> Dataset:
     return ds
 
 
+def check_bounds(path: str | Path) -> None:
+    """Refuse a dataset whose entries are too large or too compressed (a zip bomb), reading
+    nothing but the archive's directory: cheap enough to run before a trainer imports torch."""
+    p = Path(path).expanduser()
+    if p.is_file() and p.suffix.lower() == ".zip":
+        _Tree(p)
+    elif p.is_file() and p.suffix.lower() == ".csv" and p.stat().st_size > MAX_CSV_BYTES:
+        raise _too_big(p.name, p.name, p.stat().st_size, MAX_CSV_BYTES)
+
+
 def load_dataset(
     path: str | Path, *, size: int = 48, limit: int | None = None, seed: int = 0
 ) -> Dataset:

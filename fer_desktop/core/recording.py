@@ -211,7 +211,6 @@ class _VideoThread:
         if self._writer is None:
             h, w = image.shape[:2]
             self._writer = open_video_writer(self.path, self.fps, w, h)
-            _make_private(self.path)
         if time.monotonic() - self._last_check > 2.0:
             # OpenCV's writer fails silently on a full disk, so look before it is full.
             self._last_check = time.monotonic()
@@ -229,6 +228,8 @@ class _VideoThread:
             self.written += 1
         self._writer.write(image)
         self.written += 1
+        if self.written == 1:  # the file exists once its first frame is written
+            _make_private(self.path)
         self._last = image
 
 
@@ -486,7 +487,16 @@ class SessionRecorder:
         try:
             self._write_json(info)
         except OSError:
-            log.warning("could not write %s", self.json_path, exc_info=True)
+            # A full disk has no room for the temporary copy: overwrite the old file in place
+            # (its blocks are already ours), so the status does not stay "recording".
+            try:
+                text = json.dumps(info, indent=1, ensure_ascii=False).encode("utf-8")
+                with open(self.json_path, "r+b") as f:
+                    f.write(text)
+                    f.truncate()
+                log.info("wrote %s in place (no room for a temporary copy)", self.json_path)
+            except OSError:
+                log.info("could not write %s", self.json_path, exc_info=True)  # log file only
 
     def _write_json(self, info: dict | None = None) -> None:
         info = self.summary() if info is None else info

@@ -104,8 +104,31 @@ class _Progress:
             self.bar = None
 
 
+def _given_data(argv: list[str]) -> list[str]:
+    """The --data values on the command line, found before argparse (whose choices import the
+    model zoo, hence torch)."""
+    out = []
+    for i, a in enumerate(argv):
+        if a == "--data" and i + 1 < len(argv):
+            out.append(argv[i + 1])
+        elif a.startswith("--data="):
+            out.append(a.split("=", 1)[1])
+    return out
+
+
 def main(argv: list[str] | None = None, prog: str = "fer-train") -> int:
     multiprocessing.freeze_support()  # the DataLoader worker, inside a frozen bundle on Windows/macOS
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:  # a zip bomb is refused before torch is even imported (a few hundred MB by itself)
+        from fer_desktop.core.datasets import check_bounds
+
+        for data in _given_data(argv):
+            check_bounds(data)
+    except UserError as exc:
+        sys.stdout.write(json.dumps({"event": "error", "message": exc.message, "hint": exc.hint}))
+        sys.stdout.write("\n")
+        print(f"error: {exc.message}\n  {exc.hint}", file=sys.stderr)
+        return 2
     args = build_parser(prog).parse_args(argv)
     progress = _Progress(enabled=not args.no_progress and sys.stderr.isatty())
 
