@@ -161,3 +161,27 @@ def test_the_shipped_model_is_verified_and_says_its_accuracy():
 
     clf = EmotionClassifier()
     assert clf.verified and "% on FER2013 PublicTest" in clf.name
+
+
+def test_the_shipped_model_is_calibrated_and_finds_the_rare_classes():
+    """Temperature and logit adjustment travel with the model (issue 17): the temperature never
+    changes the label, the adjustment favours the rare classes, and PublicTest confirms it."""
+    import numpy as np
+
+    from fer_desktop.core.evaluate import evaluate_classifier
+    from shared_paths import FER_ZIP
+
+    clf = EmotionClassifier()
+    cal = clf.calibration
+    assert cal and 0.5 < cal["temperature"] < 2 and cal["tau"] == 0.5
+    p = np.random.default_rng(0).dirichlet(np.ones(7), 50).astype(np.float32)
+    adjusted = clf.calibrate(p)
+    prior = np.asarray(cal["prior"])
+    assert np.allclose(adjusted.sum(1), 1, atol=1e-5)
+    expected = (np.log(p) - cal["tau"] * np.log(prior)).argmax(1)
+    assert (adjusted.argmax(1) == expected).all()  # T only changes how sure
+    if not FER_ZIP.is_file():
+        pytest.skip("FER2013 zip not found")
+    r = evaluate_classifier(clf, str(FER_ZIP))
+    assert r["ece"] <= 0.03 and r["per_class_recall"]["disgust"] >= 0.6
+    assert r["accuracy"] == pytest.approx(clf.val_acc, abs=0.002)  # the label says what it does

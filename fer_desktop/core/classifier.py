@@ -224,6 +224,13 @@ class EmotionClassifier:
         self.val_acc = meta.get("val_acc") if self.verified else None
         self.val_split = meta.get("val_split")
         self.val_count = meta.get("val_count")
+        cal = meta.get("calibration") or None
+        self._calibration = None
+        if cal:
+            prior = np.asarray(cal.get("prior") or [1.0] * len(self.classes), np.float64)
+            tau = float(cal.get("tau", 0.0))
+            self._calibration = (float(cal.get("temperature", 1.0)), tau * np.log(prior))
+        self.calibration = cal
         self.trained_on = str((meta.get("config") or {}).get("data", ""))
         self.sliced = bool((meta.get("config") or {}).get("limit"))  # scored on a slice only
 
@@ -296,7 +303,18 @@ class EmotionClassifier:
         if self.tta:
             n = len(crops)
             probs = (probs[:n] + probs[n:]) / 2
-        return probs
+        return self.calibrate(probs) if self._calibration is not None else probs
+
+    def calibrate(self, probs: np.ndarray) -> np.ndarray:
+        """The model's calibration, measured on its validation data and stored with it:
+        temperature scaling (confidences that mean what they say) and post-hoc logit adjustment
+        (Menon et al. 2021: divide by the training class frequencies to the power tau, so the
+        rare classes, disgust above all, are found)."""
+        temperature, log_prior = self._calibration
+        z = (np.log(np.clip(np.asarray(probs, np.float64), 1e-12, 1.0)) - log_prior) / temperature
+        z -= z.max(1, keepdims=True)
+        e = np.exp(z)
+        return (e / e.sum(1, keepdims=True)).astype(np.float32)
 
     def classify(
         self, frame_bgr: np.ndarray, boxes, landmarks=None

@@ -27,7 +27,7 @@ class Pipeline:
         classifier: EmotionClassifier,
         *,
         smoothing: float = 0.6,
-        threshold: float = 0.4,
+        threshold: float = 0.35,
         detect_every: int = 1,
         label_hold_s: float = 0.35,
     ) -> None:

@@ -27,7 +27,7 @@ class Settings:
     # detector in use (python -m fer_training.calibrate_crop; see the model card).
     crop_margin: float | None = None
     smoothing: float = 0.6  # 0 = off
-    threshold: float = 0.4  # below: "uncertain"
+    threshold: float = 0.35  # below: "uncertain" (calibrated confidences; see MODEL_CARD.md)
     detect_every: int = 1
     mirror: bool = True
     loop_video: str = "auto"  # auto (files under 30 s) | always | never

@@ -188,7 +188,7 @@ class LabelHold:
     `decide` returns the index of the class to show, or None for "uncertain".
     """
 
-    def __init__(self, hold_s: float = 0.35, threshold: float = 0.4, band: float = 0.08) -> None:
+    def __init__(self, hold_s: float = 0.35, threshold: float = 0.35, band: float = 0.08) -> None:
         if hold_s < 0:
             raise ValueError("hold_s must be >= 0")
         self.hold_s = float(hold_s)

@@ -58,6 +58,7 @@ KEEP = (
     "val_count",
     "val_sets",
     "select_score",
+    "calibration",
     "confusion_matrix",
     "recall",
     "precision",

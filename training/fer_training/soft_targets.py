@@ -36,8 +36,11 @@ def _net(ckpt: dict) -> torch.nn.Module:
 
 
 @torch.no_grad()
-def teacher_logits(ckpt: dict, images: np.ndarray, batch: int = 512) -> np.ndarray:
-    """(N, classes) logits of the un-augmented faces, averaged with their mirror images."""
+def teacher_logits(
+    ckpt: dict, images: np.ndarray, batch: int = 512, flip: bool = True
+) -> np.ndarray:
+    """(N, classes) logits of the un-augmented faces (averaged with their mirror images when
+    `flip`)."""
     net = _net(ckpt)
     size, mean, std = int(ckpt["input_size"]), float(ckpt["mean"]), float(ckpt["std"])
     out = []
@@ -46,7 +49,8 @@ def teacher_logits(ckpt: dict, images: np.ndarray, batch: int = 512) -> np.ndarr
         if x.shape[-1] != size:
             x = torch.nn.functional.interpolate(x, size=(size, size), mode="bilinear")
         x = (x - mean) / std
-        out.append(((net(x) + net(torch.flip(x, dims=[3]))) / 2).numpy())
+        z = net(x)
+        out.append(((z + net(torch.flip(x, dims=[3]))) / 2 if flip else z).numpy())
     return np.concatenate(out)
 
 
