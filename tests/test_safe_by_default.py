@@ -116,6 +116,8 @@ def test_a_stream_password_never_reaches_the_screen_the_log_or_the_settings(qtbo
     written = (tmp_path / "settings.json").read_text() + log_path().read_text()
     assert "could not be opened" in shown
     assert PASSWORD not in shown and PASSWORD not in written
+    # the failed stream is not offered again (issue 18.7)
+    assert all((combo.itemData(i) or ("",))[0] != "url" for i in range(combo.count()))
     win.close()
 
 

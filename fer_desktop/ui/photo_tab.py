@@ -262,7 +262,7 @@ class PhotoTab(QWidget):
         self.photo_processed.emit(e)
 
     def _on_batch_done(self, _result: object = None) -> None:
-        self._batch = []
+        batch, self._batch = self._batch, []
         if self.list.pending():  # photos added while the batch ran
             self._process_pending()
             return
@@ -272,7 +272,7 @@ class PhotoTab(QWidget):
         )
         if self._batch_errors:
             errors, self._batch_errors = self._batch_errors, []
-            show_error(self, batch_error(errors, done))
+            show_error(self, batch_error(errors, max(0, len(batch) - len(errors))))
         self.batch_finished.emit()
 
     def _on_batch_failed(self, err: UserError) -> None:
