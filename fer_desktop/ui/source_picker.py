@@ -72,31 +72,37 @@ class SourcePicker(QComboBox):
             self.insertItem(i, f"Camera {cam}", ("camera", cam))
         if current[0] == NONE:
             last = self.last_source
-            idx = self.findData(("camera", int(last))) if last.isdigit() else -1
+            idx = self.index_of(("camera", int(last))) if last.isdigit() else -1
             self.setCurrentIndex(max(0, idx))
         else:
-            self.setCurrentIndex(max(0, self.findData(current)))
+            self.setCurrentIndex(max(0, self.index_of(current)))
 
     def remember(self, text: str) -> None:
         """Select `text` (adding it above the pickers when new)."""
         self.last_source = text
         spec = parse_source(text)
         data = ("camera", spec.value) if spec.kind == "camera" else (spec.kind, text)
-        idx = self.findData(data)
+        idx = self.index_of(data)
         if idx < 0:
             idx = self.count() - 2  # before "Video file…" / "Stream URL…"
             self.insertItem(idx, spec.label, data)
             self.setItemData(idx, redact(text), Qt.ItemDataRole.ToolTipRole)
         self.setCurrentIndex(idx)
 
+    def index_of(self, data: tuple) -> int:
+        """The row holding `data`, or -1 (QComboBox.findData compares Python tuples by
+        identity, so an entry would be added again each time it is chosen)."""
+        for i in range(self.count()):
+            if tuple(self.itemData(i) or ()) == tuple(data):
+                return i
+        return -1
+
     def forget(self, text: str) -> None:
         """Remove a file or stream that could not be opened from the list (cameras stay)."""
-        for i in range(self.count()):
-            kind, value = self.itemData(i) or ("", None)
-            if kind in ("file", "url") and value == text:
+        for kind in ("file", "url"):
+            while (i := self.index_of((kind, text))) >= 0:
                 self.removeItem(i)
                 self.setCurrentIndex(0)
-                break
         if self.last_source == text:
             self.last_source = ""
 
