@@ -97,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument(
         "--model", metavar="FILE", help=".pt checkpoint or .onnx export (default: shipped model)"
     )
+    e.add_argument(
+        "--models",
+        nargs="+",
+        metavar="FILE",
+        help="score the ensemble of these models (their calibrated probabilities averaged)",
+    )
     e.add_argument("--backend", choices=BACKEND_CHOICES, default="auto", help=BACKEND_HELP)
     e.add_argument("--device", default="auto", help="auto (CUDA > MPS > CPU), cpu, cuda, mps")
     e.add_argument("--precision", choices=("auto", "bf16", "fp16", "fp32"), default="auto")
@@ -301,13 +307,13 @@ def cmd_evaluate(args) -> int:
         for path in r["no_face"]:
             print(f"no face found: {path}", file=sys.stderr)
         return 0
-    clf = EmotionClassifier(
-        args.model,
-        device=args.device,
-        precision=args.precision,
-        tta=args.tta,
-        backend=args.backend,
-    )
+    options = dict(device=args.device, precision=args.precision, tta=args.tta, backend=args.backend)
+    if args.models:
+        from .core.ensemble import EnsembleClassifier
+
+        clf = EnsembleClassifier(args.models, **options)
+    else:
+        clf = EmotionClassifier(args.model, **options)
     r = evaluate_classifier(clf, args.data, args.split, limit=args.limit)
     if args.json:
         print(json.dumps(r))

@@ -210,3 +210,25 @@ def test_use_this_model_asks_first_and_says_what_the_score_is(qtbot, tmp_path, s
     qtbot.waitUntil(lambda: win.settings.model.endswith("best.pt"), timeout=5000)
     for btn in win.findChildren(QPushButton):
         assert btn.text() != ""  # nothing lost its label on the way
+
+
+def test_save_annotated_offers_a_folder_of_its_own_not_the_photos_folder(qtbot, monkeypatch):
+    from shared_paths import FACES
+
+    photo = FACES / "obama.jpg"
+    if not photo.is_file():
+        pytest.skip("test photos not found")
+    asked = {}
+
+    def ask(parent, caption, start="", *a, **k):
+        asked["start"] = start
+        return ""  # the user cancels
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", ask)
+    win = _window(qtbot, preload=False)
+    win.tabs.setCurrentWidget(win.photo_tab)
+    win.photo_tab.add_paths([photo])
+    qtbot.waitUntil(lambda: win.photo_tab.save_button.isEnabled(), timeout=LOAD_MS)
+    qtbot.mouseClick(win.photo_tab.save_button, qtbot_left())
+    assert asked["start"] and Path(asked["start"]) != photo.parent
+    assert Path(asked["start"]).name == "annotated" and Path(asked["start"]).is_dir()

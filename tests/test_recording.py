@@ -264,3 +264,15 @@ def test_finish_without_frames_writes_an_empty_session(tmp_path):
     assert info["frames_processed"] == 0 and info["tracks"] == []
     assert info["outputs"]["video"] is None  # no frame, no video file promised
     assert read_csv(rec.csv_path) == []
+
+
+def test_the_csv_counts_frames_from_the_start_of_the_recording(tmp_path):
+    """A live recording started at engine frame 784: faces.csv starts at frame 0, as time_s and
+    annotated.mp4 do (issue 18.7)."""
+    rec = recorder(tmp_path / "late", flush_every_s=0.0)
+    for i in range(784, 790):
+        rec.add(frame_result(i, [face(1, (0, 0, 50, 50), "happy")]), (i - 784) / 30)
+    rec.finish()
+    rows = read_csv(rec.csv_path)
+    assert [int(r["frame"]) for r in rows] == [0, 1, 2, 3, 4, 5]
+    assert float(rows[0]["time_s"]) == 0.0

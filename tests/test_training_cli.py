@@ -303,3 +303,70 @@ def test_ema_warms_up_and_the_better_weights_are_validated():
     )
     assert source == "raw" and chosen is model and acc == raw_acc == 1.0
     assert score == 1.0 and per_set["val"]["acc"] == 1.0  # one set: selected on its accuracy
+
+
+# --- issue 17: several datasets, sequences, selection, soft targets, distillation --------------
+def test_sequence_frames_share_one_weight():
+    from fer_training.multidata import image_weights
+
+    from fer_desktop.core.datasets import Split
+
+    names = [
+        "train/happy/S005_001_00000009.png",
+        "train/happy/S005_001_00000010.png",
+        "train/happy/S005_001_00000011.png",
+        "train/sad/S010_002_00000003.png",
+        "train/sad/plain_photo.png",
+    ]
+    split = Split(np.zeros((5, 48, 48), np.uint8), np.zeros(5, np.int64), names)
+    w = image_weights(split, by_sequence=True)
+    assert np.allclose(w, [1 / 3, 1 / 3, 1 / 3, 1.0, 1.0]) and w.sum() == pytest.approx(3.0)
+    assert np.allclose(image_weights(split, by_sequence=False), 1.0)
+
+
+@needs_fer_zip
+def test_two_datasets_in_one_run_each_validated_then_distilled(tmp_path):
+    """FER2013 and CK+ (no neutral class) in one run: each is validated on its own test split,
+    the selection mixes both; its soft targets then distil a student."""
+    from shared_paths import CK_ZIP
+
+    if not CK_ZIP.is_file():
+        pytest.skip("CK+ zip not found")
+    out = tmp_path / "teacher"
+    events, code, err = run_cli(
+        ["--data", str(FER_ZIP), "--data", str(CK_ZIP), "--arch", "tiny_cnn", "--epochs", "1",
+         "--limit", "150", "--data-mix", "[0.8, 0.2]", "--select-weights", "[0.7, 0.3]",
+         "--prefetch", "0", "--out", str(out)],
+        tmp_path,
+    )  # fmt: skip
+    assert code == 0, err[-2000:]
+    epoch = of(events, "epoch")[0]
+    assert set(epoch["val_sets"]) == {"fer2013", "ckplus48"}
+    ck = epoch["val_sets"]["ckplus48"]
+    assert sum(ck["confusion_matrix"][CLASSES.index("neutral")]) == 0  # CK+ has no neutral
+    fer, want = epoch["val_sets"]["fer2013"], 0.0
+    for name, w in (("fer2013", 0.7), ("ckplus48", 0.3)):
+        s = epoch["val_sets"][name]
+        want += w * (s["acc"] + s["mean_recall"]) / 2
+    assert epoch["select_score"] == pytest.approx(want, abs=2e-4) and fer["acc"] == epoch["val_acc"]
+
+    soft = tmp_path / "soft.npz"
+    r = subprocess.run(
+        [sys.executable, "-m", "fer_training.soft_targets", str(out / "best.pt"), "--data",
+         str(FER_ZIP), "--data", str(CK_ZIP), "--out", str(soft)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr[-2000:]
+    with np.load(soft) as z:
+        assert z["logits"].dtype == np.float16 and z["logits"].shape[1] == 7
+        n = len(z["names"])
+    assert n == 28_278 + 807  # every training image of both datasets
+    student = tmp_path / "student"
+    events, code, err = run_cli(
+        ["--data", str(FER_ZIP), "--data", str(CK_ZIP), "--arch", "tiny_cnn", "--epochs", "1",
+         "--teachers", json.dumps([str(soft)]), "--prefetch", "0", "--out", str(student),
+         "--limit", "0"],
+        tmp_path,
+    )  # fmt: skip
+    assert code == 0, err[-2000:]
+    assert of(events, "finished") and (student / "best.pt").is_file()

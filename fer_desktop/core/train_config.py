@@ -61,6 +61,11 @@ class TrainConfig:
     contrast: float = 0.25
     erasing: float = 0.25
     mixup: float = 0.0  # probability of a mixup batch
+    # Distillation: soft-target files of teachers (python -m fer_training.soft_targets, same
+    # --data); the loss is kd_alpha * T^2 * KL(student || ensemble at T) + (1 - kd_alpha) * CE.
+    teachers: list = field(default_factory=list)
+    kd_temperature: float = 4.0
+    kd_alpha: float = 0.7
     lowres: float = (
         0.0  # share of faces shrunk to 12-36 px and scaled back (small, soft webcam faces)
     )
@@ -128,6 +133,8 @@ class TrainConfig:
         for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
                 problems.append(f"{name} must be one of {', '.join(allowed)}")
+        if not 0.0 <= self.kd_alpha <= 1.0 or not self.kd_temperature > 0:
+            problems.append("kd_alpha must be in [0, 1] and kd_temperature positive")
         n = len(self.data_paths())
         for name in ("data_mix", "select_weights"):
             v = getattr(self, name)

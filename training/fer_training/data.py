@@ -89,6 +89,7 @@ class BatchLoader:
         train: bool,
         epoch: int = 0,
         sample_weights: np.ndarray | None = None,
+        soft: np.ndarray | None = None,
     ) -> None:
         self.split, self.cfg, self.size, self.mean, self.std, self.train = (
             split,
@@ -100,6 +101,7 @@ class BatchLoader:
         )
         self.epoch = epoch
         self.sample_weights = sample_weights
+        self.soft = soft  # (N, classes) teacher probabilities: batches are (x, y, soft) then
         self.batch_size = cfg.batch_size if train else max(256, cfg.batch_size)
 
     def __len__(self) -> int:
@@ -131,7 +133,10 @@ class BatchLoader:
             if self.train and self.cfg.augment:
                 x = augment(x, self.cfg, gen)
             x = x.sub_(self.mean).div_(self.std).contiguous(memory_format=torch.channels_last)
-            yield x, labels[idx]
+            if self.soft is not None and self.train:
+                yield x, labels[idx], torch.from_numpy(self.soft[idx.numpy()])
+            else:
+                yield x, labels[idx]
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         if self.cfg.prefetch <= 0 or not self.train:

@@ -80,10 +80,11 @@ def train_one_epoch(
     last_emit = t0
     n_batches = len(loader)
     gen = torch.Generator().manual_seed(cfg.seed + epoch)
-    for i, (x, y) in enumerate(loader):
+    for i, batch in enumerate(loader):
         if stop.is_set():
             break
-        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        x, y = batch[0].to(device, non_blocking=True), batch[1].to(device, non_blocking=True)
+        soft = batch[2].to(device) if len(batch) > 2 else None  # the teachers' ensemble
         mix = cfg.mixup > 0 and torch.rand(1, generator=gen).item() < cfg.mixup
         with autocast_for(device, cfg.precision):
             if mix:
@@ -91,9 +92,15 @@ def train_one_epoch(
                 perm = torch.randperm(x.shape[0], generator=gen).to(device)
                 out = model(lam * x + (1 - lam) * x[perm])
                 loss = lam * criterion(out, y) + (1 - lam) * criterion(out, y[perm])
+                if soft is not None:
+                    soft = lam * soft + (1 - lam) * soft[perm]
             else:
                 out = model(x)
                 loss = criterion(out, y)
+            if soft is not None:  # distillation (Hinton et al. 2015): KL at temperature T
+                t = cfg.kd_temperature
+                kd = F.kl_div(F.log_softmax(out.float() / t, 1), soft, reduction="batchmean")
+                loss = cfg.kd_alpha * kd * t * t + (1 - cfg.kd_alpha) * loss
         optimizer.zero_grad(set_to_none=True)
         if scaler is not None:
             scaler.scale(loss).backward()
@@ -287,6 +294,19 @@ def load_resume_state(run_dir: str | Path) -> dict:
         ) from exc
 
 
+def teacher_targets(cfg: TrainConfig, train) -> np.ndarray:
+    """The teachers' ensemble for every training image: the mean of their probabilities at the
+    distillation temperature, from their saved logits (checked against these images' names)."""
+    from .soft_targets import load
+
+    names = list(train.names or [])
+    probs = []
+    for path in cfg.teachers:
+        z = torch.from_numpy(load(path, names)) / cfg.kd_temperature
+        probs.append(torch.softmax(z, 1))
+    return torch.stack(probs).mean(0).numpy().astype(np.float32)
+
+
 def _score_sets(net, val_loaders, device, precision, k, weights):
     """Every validation set scored alone; the first one's loss/accuracy/matrix are the curves'."""
     per_set, first = {}, None
@@ -362,6 +382,7 @@ def run(
     emit = _logged(emit)
 
     train, data_w, vals, summary, skipped = load_training_data(cfg)
+    soft = teacher_targets(cfg, train) if cfg.teachers else None
     if skipped:
         emit(
             {"event": "log", "level": "warning", "message": f"skipped {skipped} unreadable images"}
@@ -461,6 +482,7 @@ def run(
             train=True,
             epoch=epoch,
             sample_weights=sample_w,
+            soft=soft,
         )
         tr_loss, tr_acc, ips = train_one_epoch(
             model,
