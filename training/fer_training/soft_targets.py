@@ -87,10 +87,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("checkpoint", help="the teacher's best.pt")
     p.add_argument("--data", action="append", required=True, help="as given to fer-train")
     p.add_argument("--out", required=True, help="the .npz to write (commit it)")
+    p.add_argument("--limit", type=int, default=0, help="as fer-train --limit (quick tests)")
     a = p.parse_args(argv)
     try:
         ckpt = load_checkpoint(a.checkpoint)
-        cfg = TrainConfig(data=a.data if len(a.data) > 1 else a.data[0], arch=ckpt["arch"])
+        cfg = TrainConfig(
+            data=a.data if len(a.data) > 1 else a.data[0], arch=ckpt["arch"], limit=a.limit
+        )
         train, _, _, summary, _ = load_training_data(cfg)
         logits = teacher_logits(ckpt, train.images)
         acc = float((logits.argmax(1) == train.labels).mean())
