@@ -185,3 +185,11 @@ def test_the_shipped_model_is_calibrated_and_finds_the_rare_classes():
     r = evaluate_classifier(clf, str(FER_ZIP))
     assert r["ece"] <= 0.03 and r["per_class_recall"]["disgust"] >= 0.6
     assert r["accuracy"] == pytest.approx(clf.val_acc, abs=0.002)  # the label says what it does
+
+
+def test_an_old_default_threshold_moves_to_the_calibrated_default():
+    from fer_desktop.core.settings import Settings
+
+    assert Settings.from_dict({"threshold": 0.4}).threshold == 0.35  # an older settings.json
+    assert Settings.from_dict({"threshold": 0.4, "settings_version": 2}).threshold == 0.4
+    assert Settings.from_dict({"threshold": 0.5}).threshold == 0.5  # the user's own choice

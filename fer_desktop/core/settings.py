@@ -33,6 +33,8 @@ class Settings:
     loop_video: str = "auto"  # auto (files under 30 s) | always | never
     last_source: str = "0"
     record_video: bool = False  # Record (Live) and Analyse (Videos) also write annotated.mp4
+    # 2: confidences are calibrated (issue 17); a file without it was saved by an older version.
+    settings_version: int = 2
 
     def validate(self) -> Settings:
         problems = []
@@ -68,6 +70,9 @@ class Settings:
             )
         if d.get("detector") == "haar":  # the removed Haar cascade: YuNet is the offline one now
             d = {**d, "detector": "yunet"}
+        if "settings_version" not in d and d.get("threshold") == 0.4:
+            # The old default on uncalibrated confidences; on calibrated ones it is 0.35.
+            d = {**d, "threshold": cls.threshold}
         return cls(**d).validate()
 
     @staticmethod
