@@ -84,7 +84,7 @@ def load_training_data(cfg: TrainConfig) -> tuple[Split, np.ndarray | None, list
     combined = Split(
         np.concatenate([t.images for t in trains]),
         np.concatenate([t.labels for t in trains]),
-        sum(((t.names or [f"{i}"] * len(t)) for i, t in enumerate(trains)), []),
+        [n for i, t in enumerate(trains) for n in (t.names or [f"{i}"] * len(t))],
     )
     uniform = len(trains) == 1 and np.allclose(per_image, per_image[0])
     return combined, None if uniform else per_image, vals, "; ".join(summaries), skipped
