@@ -19,9 +19,9 @@ def run_gui(source: str | None = None, settings=None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from fer_desktop import __version__
-    from fer_desktop.core.image_files import is_image_path
-    from fer_desktop.core.logs import setup_logging
-    from fer_desktop.core.threads import configure_threads
+    from fer_desktop.core.support.image_files import is_image_path
+    from fer_desktop.core.support.logs import setup_logging
+    from fer_desktop.core.support.threads import configure_threads
     from fer_desktop.ui.errors import install_excepthooks
     from fer_desktop.ui.main_window import MainWindow
 

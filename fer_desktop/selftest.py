@@ -18,8 +18,8 @@ import tempfile
 import time
 import traceback
 
-from .core.emotions import CLASSES, UNCERTAIN, emoji_codepoints
-from .core.resources import resource_path, resources_dir, torch_available
+from fer_desktop.core.emotions import CLASSES, UNCERTAIN, emoji_codepoints
+from fer_desktop.core.support.resources import resource_path, resources_dir, torch_available
 
 LIVE_TIMEOUT_S = 120.0
 
@@ -50,8 +50,8 @@ def _live_check(source: str | None, report: dict) -> None:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from .core.settings import Settings
-    from .ui.main_window import MainWindow
+    from fer_desktop.core.settings import Settings
+    from fer_desktop.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     report["checks"]["qt_platform"] = app.platformName()
@@ -85,10 +85,10 @@ def _live_check(source: str | None, report: dict) -> None:
 
 
 def _core_checks(report: dict) -> None:
-    from .core.classifier import EmotionClassifier
-    from .core.detectors import make_detector
-    from .core.photos import annotate_image, save_annotated
-    from .core.pipeline import Pipeline
+    from fer_desktop.core.classify.classifier import EmotionClassifier
+    from fer_desktop.core.detectors import make_detector
+    from fer_desktop.core.photos.annotate import annotate_image, save_annotated
+    from fer_desktop.core.pipeline.pipeline import Pipeline
 
     checks = report["checks"]
     detector = make_detector("auto")
@@ -113,10 +113,10 @@ def _core_checks(report: dict) -> None:
         )
         return
     import numpy as np
+    import onnx  # noqa: F401
 
     import fer_training.cli  # noqa: F401  (training must be launchable from the bundle)
     import fer_training.export  # noqa: F401  (fer-train exports best.onnx at the end of a run)
-    import onnx  # noqa: F401
 
     checks["training"] = "importable"
     torch_clf = EmotionClassifier(backend="torch", device="cpu", precision="fp32")

@@ -16,14 +16,16 @@ from pathlib import Path
 
 import pytest
 
+import shared_paths as _paths
+
 # Before any Qt import: no display needed, and no test touches the real user folder.
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 _TEST_HOME = tempfile.mkdtemp(prefix="fer-desktop-home-")
 os.environ["FER_DESKTOP_HOME"] = _TEST_HOME
 atexit.register(shutil.rmtree, _TEST_HOME, ignore_errors=True)
 
-TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
-SHARED_MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
+TESTDATA = _paths.TESTDATA
+SHARED_MODELS = _paths.MODELS
 # The threads of our own the code starts by name (superqt pool workers are watched by pytest-qt).
 WATCHED_THREADS = ("fer-capture", "fer-inference", "fer-record-video", "fer-analyze-read")
 
@@ -84,7 +86,7 @@ def offline_hub(monkeypatch, tmp_path) -> HubCache:
     The detectors read both variables at call time; the real `hf_hub_download` does the lookup.
     """
     from fer_desktop.core.detectors import BUNDLED_YOLO_NAME
-    from fer_desktop.core.resources import resources_dir
+    from fer_desktop.core.support.resources import resources_dir
 
     hub = tmp_path / "hf-hub"
     hub.mkdir()

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
 FER_ZIP = SHARED / "datasets" / "fer2013.zip"
 TESTDATA = SHARED / "testdata"
 FACES = TESTDATA / "faces"

@@ -6,11 +6,11 @@ import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from .detectors.resolve import DETECTOR_CHOICES
-from .errors import UserError
-from .fileio import PRIVATE_FILE, atomic_write_text
-from .redaction import redact
-from .resources import user_data_dir
+from fer_desktop.core.detectors.factory import DETECTOR_CHOICES
+from fer_desktop.core.support.errors import UserError
+from fer_desktop.core.support.fileio import PRIVATE_FILE, atomic_write_text
+from fer_desktop.core.support.redaction import redact
+from fer_desktop.core.support.resources import user_data_dir
 
 
 @dataclass

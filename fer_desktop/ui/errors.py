@@ -13,13 +13,12 @@ import threading
 from collections.abc import Callable
 
 import shiboken6
-
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QWidget
 
-from fer_desktop.core.errors import UserError
-from fer_desktop.core.logs import log_path, setup_logging
+from fer_desktop.core.support.errors import UserError
+from fer_desktop.core.support.logs import log_path, setup_logging
 
 log = logging.getLogger("fer_desktop")
 

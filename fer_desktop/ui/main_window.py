@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
@@ -20,17 +20,17 @@ from PySide6.QtWidgets import (
 )
 
 from fer_desktop import __version__
-from fer_desktop.core.errors import UserError
-from fer_desktop.core.fileio import unique_path
-from fer_desktop.core.models import load_models
-from fer_desktop.core.resources import FULL_BUILD_HINT, torch_available, user_data_dir
+from fer_desktop.core.pipeline.shared_models import load_models
 from fer_desktop.core.settings import Settings
+from fer_desktop.core.support.errors import UserError
+from fer_desktop.core.support.fileio import unique_path
+from fer_desktop.core.support.resources import FULL_BUILD_HINT, torch_available, user_data_dir
 from fer_desktop.ui.errors import show_error
-from fer_desktop.ui.live_tab import LiveTab
-from fer_desktop.ui.photo_tab import PhotoTab
-from fer_desktop.ui.session_view import open_session_dialog
-from fer_desktop.ui.videos_tab import VideosTab
-from fer_desktop.workers.models import ModelService
+from fer_desktop.ui.live.tab import LiveTab
+from fer_desktop.ui.photos.tab import PhotoTab
+from fer_desktop.ui.sessions.session_view import open_session_dialog
+from fer_desktop.ui.sessions.videos_tab import VideosTab
+from fer_desktop.workers.model_service import ModelService
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def training_page() -> QWidget:
     """The Training tab, or where PyTorch is missing (the default bundle) a page saying why."""
     if not torch_available():
         return NoTrainingPage()
-    from fer_desktop.ui.training_tab import TrainingTab  # imports torch (the model zoo)
+    from fer_desktop.ui.training.tab import TrainingTab  # imports torch (the model zoo)
 
     return TrainingTab()
 

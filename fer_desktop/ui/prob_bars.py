@@ -9,8 +9,8 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from fer_desktop.core.emotions import CLASSES, emoji_codepoints
-from fer_desktop.core.overlay import CLASS_COLORS_BGR, color_for
-from fer_desktop.core.resources import resource_path
+from fer_desktop.core.render.overlay import CLASS_COLORS_BGR, color_for
+from fer_desktop.core.support.resources import resource_path
 
 ROW_H = 21  # 7 rows + title fit the Live side panel at 1280x800
 TITLE_H = 20

@@ -27,7 +27,7 @@ class ElidedLabel(QLabel):
     def full_text(self) -> str:
         return self._full
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._elide()
 
@@ -65,5 +65,5 @@ class ValueSlider(QWidget):
     def value(self) -> int:
         return self.slider.value()
 
-    def setValue(self, v: int) -> None:  # noqa: N802
+    def setValue(self, v: int) -> None:  # noqa: N802 - QSlider's name
         self.slider.setValue(v)

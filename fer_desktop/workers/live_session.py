@@ -13,12 +13,11 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from fer_desktop.core.errors import UserError
-from fer_desktop.core.live import LiveEngine
-from fer_desktop.core.recording import LiveRecorder
-from fer_desktop.core.sources import FrameSource, SourceSpec, parse_source
-
-from .tasks import LatestTask
+from fer_desktop.core.live.engine import LiveEngine
+from fer_desktop.core.live.sources import FrameSource, SourceSpec, parse_source
+from fer_desktop.core.sessions.recorder import LiveRecorder
+from fer_desktop.core.support.errors import UserError
+from fer_desktop.workers.tasks import LatestTask
 
 PAINT_INTERVAL_MS = 15  # how often the newest frame is pulled (about 60 per second)
 

@@ -28,7 +28,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 from superqt.utils import FunctionWorker, GeneratorWorker, WorkerBase, create_worker
 
-from fer_desktop.core.errors import as_user_error
+from fer_desktop.core.support.errors import as_user_error
 
 log = logging.getLogger(__name__)
 

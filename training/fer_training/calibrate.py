@@ -26,14 +26,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fer_desktop.core.datasets import load_dataset, train_val_splits
+from fer_desktop.core.classify.torch_backend import load_checkpoint, weights_sha256
 from fer_desktop.core.emotions import CLASSES
-from fer_desktop.core.errors import UserError
-from fer_desktop.core.evaluate import expected_calibration_error, scores
-from fer_desktop.core.fileio import atomic_write
-from fer_desktop.core.torch_model import load_checkpoint, weights_sha256
-
-from .soft_targets import teacher_logits
+from fer_desktop.core.evaluation.classifier_eval import expected_calibration_error, scores
+from fer_desktop.core.support.errors import UserError
+from fer_desktop.core.support.fileio import atomic_write
+from fer_desktop.core.training.datasets import load_dataset, train_val_splits
+from fer_training.soft_targets import teacher_logits
 
 
 def adjusted(logits: np.ndarray, log_prior: np.ndarray, tau: float, temperature: float):

@@ -17,7 +17,7 @@ import json
 import cv2
 import numpy as np
 
-from fer_desktop.core.datasets import load_dataset
+from fer_desktop.core.training.datasets import load_dataset
 
 SCALE = 4  # 48 px faces are upscaled to 192 px: detectors miss faces that small
 PAD = 0.5  # replicated border, as a share of the upscaled side
@@ -61,7 +61,7 @@ def measure(detector, images: np.ndarray) -> dict:
 def score_grid(detector, classifier, images: np.ndarray, labels: np.ndarray, grid) -> list[dict]:
     """Accuracy of the whole path (detect on the framed face, crop by each spec, classify) per
     CropSpec in `grid`, on the faces the detector finds."""
-    from fer_desktop.core.crops import crop_face
+    from fer_desktop.core.classify.crops import crop_face
 
     found = []
     for img, y in zip(images, labels):
@@ -105,8 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     r = measure(det, ds.splits[a.split].images)
     r["detector"] = getattr(det, "name", a.detector)
     if a.model:
-        from fer_desktop.core.classifier import EmotionClassifier
-        from fer_desktop.core.crops import CropSpec
+        from fer_desktop.core.classify.classifier import EmotionClassifier
+        from fer_desktop.core.classify.crops import CropSpec
 
         clf = EmotionClassifier(a.model)
         m0, s0 = r["margin"], r["shift_y"]

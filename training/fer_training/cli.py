@@ -11,14 +11,13 @@ import sys
 import threading
 from dataclasses import MISSING, fields
 
-from fer_desktop.core.errors import UserError
-from fer_desktop.core.train_config import CHOICES
-
-from .config import TrainConfig
+from fer_desktop.core.support.errors import UserError
+from fer_desktop.core.training.config import CHOICES
+from fer_training.config import TrainConfig
 
 
 def _architectures() -> list[str]:
-    from fer_desktop.core.zoo import ARCHITECTURES
+    from fer_desktop.core.classify.nets import ARCHITECTURES
 
     return list(ARCHITECTURES)
 
@@ -120,7 +119,7 @@ def main(argv: list[str] | None = None, prog: str = "fer-train") -> int:
     multiprocessing.freeze_support()  # the DataLoader worker, inside a frozen bundle on Windows/macOS
     argv = list(sys.argv[1:] if argv is None else argv)
     try:  # a zip bomb is refused before torch is even imported (a few hundred MB by itself)
-        from fer_desktop.core.datasets import check_bounds
+        from fer_desktop.core.training.datasets import check_bounds
 
         for data in _given_data(argv):
             check_bounds(data)
@@ -162,7 +161,7 @@ def main(argv: list[str] | None = None, prog: str = "fer-train") -> int:
             import torch
 
             torch.set_num_threads(cfg.threads)  # once, at start-up, for this training process only
-        from .engine import run
+        from fer_training.engine import run
 
         given = {
             f.name: base[f.name]

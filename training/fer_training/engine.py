@@ -18,18 +18,17 @@ import torch.nn.functional as F
 from torch import nn
 from torch.optim.swa_utils import AveragedModel
 
-from fer_desktop.core.devices import pick_device, resolve_precision
+from fer_desktop.core.classify.nets import ARCHITECTURES, build_model
+from fer_desktop.core.classify.torch_backend import weights_sha256
 from fer_desktop.core.emotions import CLASSES
-from fer_desktop.core.errors import UserError
-from fer_desktop.core.fileio import atomic_write_text
-from fer_desktop.core.torch_model import weights_sha256
-from fer_desktop.core.zoo import ARCHITECTURES, build_model
-
-from .config import TrainConfig
-from .data import BatchLoader
-from .metrics import confusion_matrix, per_class
-from .multidata import load_training_data, scores, selection_score
-from .runs import default_run_dir, save_checkpoint, write_history
+from fer_desktop.core.support.devices import pick_device, resolve_precision
+from fer_desktop.core.support.errors import UserError
+from fer_desktop.core.support.fileio import atomic_write_text
+from fer_training.config import TrainConfig
+from fer_training.data import BatchLoader
+from fer_training.metrics import confusion_matrix, per_class
+from fer_training.multidata import load_training_data, scores, selection_score
+from fer_training.runs import default_run_dir, save_checkpoint, write_history
 
 Emit = Callable[[dict], None]
 log = logging.getLogger("fer_training")
@@ -297,7 +296,7 @@ def load_resume_state(run_dir: str | Path) -> dict:
 def teacher_targets(cfg: TrainConfig, train) -> np.ndarray:
     """The teachers' ensemble for every training image: the mean of their probabilities at the
     distillation temperature, from their saved logits (checked against these images' names)."""
-    from .soft_targets import load
+    from fer_training.soft_targets import load
 
     names = list(train.names or [])
     probs = []
@@ -605,7 +604,7 @@ def run(
     if tb is not None:
         tb.close()
     if best_epoch:  # best.onnx beside best.pt: "Use this model" then runs without torch
-        from .export import export_after_run
+        from fer_training.export import export_after_run
 
         export_after_run(run_dir / "best.pt", emit)
     summary = {

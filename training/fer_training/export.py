@@ -26,9 +26,7 @@ import numpy as np
 import torch
 
 from fer_desktop import __version__
-from fer_desktop.core.errors import UserError
-from fer_desktop.core.fileio import atomic_write, atomic_write_bytes
-from fer_desktop.core.onnx_model import (
+from fer_desktop.core.classify.onnx_backend import (
     INPUT_NAME,
     ONNX_FORMAT,
     OUTPUT_NAME,
@@ -37,7 +35,9 @@ from fer_desktop.core.onnx_model import (
     graph_sha256,
     sha256_of,
 )
-from fer_desktop.core.torch_model import inference_net, load_checkpoint, weights_sha256
+from fer_desktop.core.classify.torch_backend import inference_net, load_checkpoint, weights_sha256
+from fer_desktop.core.support.errors import UserError
+from fer_desktop.core.support.fileio import atomic_write, atomic_write_bytes
 
 OPSET = 17
 TOLERANCE = 1e-3  # max |probability difference| between the export and torch (measured ~1e-6)
@@ -172,8 +172,8 @@ def ship_checkpoint(src: str | Path, dst: str | Path, evaluate_on: str | None = 
     out["weights_sha256"] = weights_sha256(out["model"])
     path = atomic_write(dst, lambda p: torch.save(out, p))
     if evaluate_on:  # record the accuracy the app itself measures (its crops, its preprocessing)
-        from fer_desktop.core.classifier import EmotionClassifier
-        from fer_desktop.core.evaluate import evaluate_classifier
+        from fer_desktop.core.classify.classifier import EmotionClassifier
+        from fer_desktop.core.evaluation.classifier_eval import evaluate_classifier
 
         clf = EmotionClassifier(path, backend="torch", precision="fp32")
         r = evaluate_classifier(clf, evaluate_on)

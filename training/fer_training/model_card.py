@@ -8,8 +8,8 @@ from pathlib import Path
 
 import cv2
 
-from fer_desktop.core.fileio import atomic_write_bytes, atomic_write_text
-from fer_desktop.core.heatmap import render_confusion
+from fer_desktop.core.render.heatmap import render_confusion
+from fer_desktop.core.support.fileio import atomic_write_bytes, atomic_write_text
 
 
 def confusion_png(cm: list[list[int]], classes: list[str], path: Path, cell: int = 64) -> Path:

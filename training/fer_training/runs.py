@@ -1,6 +1,6 @@
 """Run folders: config, history (CSV + JSON), confusion matrices, checkpoints. All writes atomic.
 
-Reading a run folder is `fer_desktop.core.runs.read_run` (the app reads runs without the trainer).
+Reading a run folder is `fer_desktop.core.training.run_folder.read_run` (the app reads runs without the trainer).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import torch
 
-from fer_desktop.core.errors import UserError
-from fer_desktop.core.fileio import atomic_write, atomic_write_text
-from fer_desktop.core.resources import user_data_dir
+from fer_desktop.core.support.errors import UserError
+from fer_desktop.core.support.fileio import atomic_write, atomic_write_text
+from fer_desktop.core.support.resources import user_data_dir
 
 HISTORY_FIELDS = (
     "epoch",

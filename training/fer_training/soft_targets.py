@@ -20,15 +20,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fer_desktop.core.errors import UserError
-from fer_desktop.core.torch_model import load_checkpoint
-
-from .config import TrainConfig
-from .multidata import load_training_data
+from fer_desktop.core.classify.torch_backend import load_checkpoint
+from fer_desktop.core.support.errors import UserError
+from fer_training.config import TrainConfig
+from fer_training.multidata import load_training_data
 
 
 def _net(ckpt: dict) -> torch.nn.Module:
-    from fer_desktop.core.zoo import build_model
+    from fer_desktop.core.classify.nets import build_model
 
     model = build_model(ckpt["arch"], num_classes=len(ckpt["classes"]), **ckpt["arch_kwargs"])
     model.load_state_dict({k: v.float() for k, v in ckpt["model"].items()})

@@ -5,10 +5,8 @@
 nor ultralytics; the YOLO detector imports them when it is built.
 """
 
-from fer_desktop.core.types import Detection
-
-from .base import MIN_FRAME_SIDE, FaceDetector, as_bgr, clip_box
-from .resolve import (
+from fer_desktop.core.detectors.base import MIN_FRAME_SIDE, FaceDetector, as_bgr, clip_box
+from fer_desktop.core.detectors.factory import (
     BUNDLED_YOLO_NAME,
     DETECTOR_CHOICES,
     YOLO_FILENAME,
@@ -21,8 +19,9 @@ from .resolve import (
     yolo_available,
     yolo_weights_cached,
 )
-from .yolo import YoloFaceDetector
-from .yunet import YUNET_FILE, YuNetFaceDetector
+from fer_desktop.core.detectors.yolo import YoloFaceDetector
+from fer_desktop.core.detectors.yunet import YUNET_FILE, YuNetFaceDetector
+from fer_desktop.core.types import Detection
 
 __all__ = [
     "BUNDLED_YOLO_NAME",

@@ -20,12 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from fer_desktop.core.errors import UserError
-from fer_desktop.core.threads import keep_torch_threads
+from fer_desktop.core.detectors.base import MIN_FACE, as_bgr, clip_box
+from fer_desktop.core.detectors.factory import YOLO_REPO_ID, find_yolo_weights
+from fer_desktop.core.support.errors import UserError
+from fer_desktop.core.support.threads import keep_torch_threads
 from fer_desktop.core.types import Detection
-
-from .base import MIN_FACE, as_bgr, clip_box
-from .resolve import YOLO_REPO_ID, find_yolo_weights
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +65,7 @@ def _import_ultralytics():
 
 def _ultralytics_device(name: str) -> str:
     """The app's device name ("auto", "cpu", "cuda", "cuda:1", "mps") as ultralytics spells it."""
-    from fer_desktop.core.devices import pick_device
+    from fer_desktop.core.support.devices import pick_device
 
     dev = pick_device(str(name))  # UserError when the device is not available
     if dev.type == "cuda":

@@ -13,12 +13,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from fer_desktop.core.errors import UserError
-from fer_desktop.core.resources import resource_path
-from fer_desktop.core.crops import CropSpec
+from fer_desktop.core.classify.crops import CropSpec
+from fer_desktop.core.detectors.base import MIN_FACE, as_bgr, clip_box
+from fer_desktop.core.support.errors import UserError
+from fer_desktop.core.support.resources import resource_path
 from fer_desktop.core.types import Detection
-
-from .base import MIN_FACE, as_bgr, clip_box
 
 YUNET_FILE = "face_detection_yunet.onnx"
 # Chosen by measurement with `fer-desktop detect-eval` on ../shared/testdata/face-boxes (see README).

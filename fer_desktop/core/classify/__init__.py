@@ -1,0 +1,1 @@
+"""The emotion classifier: face crops, the ONNX Runtime and torch backends, the network zoo, ensembles."""

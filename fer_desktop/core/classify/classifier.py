@@ -1,0 +1,330 @@
+"""The emotion classifier: loads a self-describing model and classifies a batch of face crops.
+
+Two backends compute the same thing (raw grey levels -> probabilities):
+- ONNX (`onnx_model.py`, ONNX Runtime or OpenCV's DNN): the default on the CPU. It needs no torch,
+  so the everyday app starts fast and the default bundle is small. Used when the model is a
+  `.onnx` file, or a `.pt` with its export beside it (`fer_net.pt` -> `fer_net.onnx`).
+- torch (`torch_model.py`): for a GPU (CUDA, MPS), bf16/fp16 precision, and a `.pt` that has not
+  been exported yet. torch is imported only then.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fer_desktop.core.classify.crops import CropSpec, face_crops
+from fer_desktop.core.classify.onnx_backend import OnnxNet, describe, engine_available, sha256_of
+from fer_desktop.core.support.errors import UserError
+from fer_desktop.core.support.resources import FULL_BUILD_HINT, resource_path, torch_available
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "fer_net.pt"
+BACKENDS = ("auto", "onnx", "onnxruntime", "opencv", "torch")
+EXPORT_HINT = "Export it once with: python -m fer_training.export {pt}"
+
+
+def default_model_path() -> Path:
+    """The shipped model: `fer_net.pt`, or `fer_net.onnx` where only the export ships (default bundle)."""
+    pt = resource_path("models", DEFAULT_MODEL)
+    onnx = pt.with_suffix(".onnx")
+    return onnx if onnx.is_file() and not pt.is_file() else pt
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    """A fer-train checkpoint, read safely (`weights_only=True`); imports torch."""
+    _require_torch(Path(path).name)
+    from fer_desktop.core.classify.torch_backend import load_checkpoint as load
+
+    return load(path)
+
+
+def _require_torch(name: str) -> None:
+    if not torch_available():
+        raise UserError(
+            f"{name} is a PyTorch checkpoint, which this build of fer-desktop cannot run.",
+            "Choose its .onnx export (fer-train writes one beside best.pt). " + FULL_BUILD_HINT,
+        )
+
+
+def _gpu_may_be_present() -> bool:
+    """A cheap look for a CUDA driver or Apple silicon, so that `auto` imports torch only where a
+    GPU could be used (torch itself would take seconds to import just to say 'no')."""
+    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
+        cuda = False
+    elif sys.platform.startswith("linux"):
+        cuda = Path("/proc/driver/nvidia/version").exists() or Path("/dev/nvidiactl").exists()
+    elif sys.platform == "win32":
+        import ctypes.util
+
+        cuda = ctypes.util.find_library("nvcuda") is not None
+    else:
+        cuda = False
+    mps = sys.platform == "darwin" and platform.machine() == "arm64"
+    return cuda or mps
+
+
+def _wants_torch(device: str, precision: str) -> bool:
+    """True when the settings ask for what only torch does: a GPU, bf16 or fp16."""
+    device, precision = (device or "auto").lower(), (precision or "auto").lower()
+    if device.startswith(("cuda", "mps")) or precision in ("bf16", "fp16"):
+        if not torch_available():
+            raise UserError(
+                f"Device {device} with precision {precision} needs PyTorch.",
+                "Use --device cpu --precision fp32 (or auto). " + FULL_BUILD_HINT,
+            )
+        return True
+    if device == "auto" and torch_available() and _gpu_may_be_present():
+        from fer_desktop.core.support.devices import pick_device
+
+        return pick_device("auto").type != "cpu"
+    return False
+
+
+@dataclass(frozen=True)
+class Device:
+    """Where the classifier runs; `type` is "cpu", "cuda" or "mps" (as torch.device.type)."""
+
+    type: str
+    index: int | None = None
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+
+class EmotionClassifier:
+    """Batch classifier of face crops.
+
+    `path`: a `.pt` checkpoint or its `.onnx` export (default: the shipped model). `backend`
+    "auto" runs the ONNX export on the CPU and torch on a GPU or for a `.pt` without export;
+    "onnx" (ONNX Runtime, else OpenCV), "onnxruntime", "opencv" and "torch" force one.
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        device: str = "auto",
+        precision: str = "auto",
+        tta: bool = False,
+        margin: float = 0.05,
+        crop: CropSpec | None = None,
+        backend: str = "auto",
+    ) -> None:
+        self.path = Path(path) if path else default_model_path()
+        self.crop = crop if crop is not None else CropSpec(margin=margin)
+        self.tta = tta
+        backend = (backend or "auto").lower()
+        if backend not in BACKENDS:
+            raise UserError(f"Unknown backend '{backend}'.", f"Use one of {', '.join(BACKENDS)}.")
+        pt, onnx, why_not_onnx = self._files()
+        engine = backend
+        if backend in ("auto", "onnx"):
+            engine = "onnxruntime" if engine_available("onnxruntime") else "opencv"
+        if backend == "torch":
+            if pt is None:
+                raise UserError(
+                    f"{self.path.name} is an ONNX export; the torch backend needs its .pt file.",
+                    "Put the .pt checkpoint beside it, or use --backend auto.",
+                )
+            self._load_torch(pt, device, precision)
+        elif backend != "auto" or (onnx is not None and not _wants_torch(device, precision)):
+            if onnx is None:
+                raise UserError(f"{self.path.name}: {why_not_onnx}.", EXPORT_HINT.format(pt=pt))
+            self._load_onnx(onnx, engine)
+        elif pt is None:  # an export alone, with settings that would prefer a GPU: CPU it is
+            self._load_onnx(onnx, engine)
+        else:  # a GPU or bf16/fp16 was asked for, or the .pt has no usable export
+            if not torch_available():
+                raise UserError(
+                    f"{pt.name} cannot run in this build: {why_not_onnx}.",
+                    EXPORT_HINT.format(pt=pt) + " (with a Python install). " + FULL_BUILD_HINT,
+                )
+            if why_not_onnx:
+                log.info("%s runs on torch: %s", pt.name, why_not_onnx)
+            self._load_torch(pt, device, precision)
+        self._check_runs()
+
+    def _check_runs(self) -> None:
+        """Run the model once on a plain grey face before trusting it: the input it takes, the
+        output it gives and its size against its classes (a model built for other inputs or with
+        another number of classes is refused here, not on the first real face)."""
+        name = self.model_file.name
+        hint = "Choose a model written by fer-train or `python -m fer_training.export`."
+        if not self.classes or len(set(self.classes)) != len(self.classes):
+            raise UserError(f"{name} names no classes, or a class twice.", hint)
+        x = np.full((2, 1, self.data_size, self.data_size), 128.0, np.float32)
+        try:
+            out = np.asarray(self._net(x), np.float64)
+        except Exception as exc:  # the runtime's own shape/type errors
+            raise UserError(
+                f"{name} cannot take a {self.data_size}x{self.data_size} grey face "
+                f"({type(exc).__name__}: {str(exc).splitlines()[0][:160]}).",
+                hint,
+            ) from exc
+        if out.shape != (2, len(self.classes)):
+            raise UserError(
+                f"{name} gives {out.shape[-1] if out.ndim else 0} outputs per face for its "
+                f"{len(self.classes)} classes.",
+                hint,
+            )
+        if not np.all(np.isfinite(out)) or np.abs(out.sum(1) - 1).max() > 1e-3:
+            raise UserError(f"{name} does not give probabilities (they do not sum to 1).", hint)
+
+    # ------------------------------------------------------------------------------- loading
+    def _files(self) -> tuple[Path | None, Path | None, str]:
+        """(checkpoint, up-to-date ONNX export, why the export cannot be used) for self.path."""
+        p = self.path
+        if p.suffix.lower() == ".onnx":
+            if not p.is_file():
+                raise UserError(
+                    f"Model file not found: {p}", "Choose an existing .onnx or .pt file."
+                )
+            pt = p.with_suffix(".pt")
+            return (pt if pt.is_file() else None), p, ""
+        onnx = p.with_suffix(".onnx")
+        if not p.is_file():
+            if onnx.is_file():  # only the export ships (default bundle)
+                return None, onnx, ""
+            raise UserError(
+                f"Model file not found: {p}",
+                "Choose a .pt file written by fer-train (best.pt or last.pt in a run folder).",
+            )
+        if not onnx.is_file():
+            return p, None, f"there is no {onnx.name} beside it"
+        try:
+            meta = describe(onnx.read_bytes(), onnx.name)
+        except UserError as exc:
+            return p, None, f"{onnx.name} beside it is unusable ({exc.message})"
+        source = meta.get("source_sha256")
+        if source and source != sha256_of(p):
+            return p, None, f"{onnx.name} beside it was exported from another version of {p.name}"
+        return p, onnx, ""
+
+    def _describe_self(self, meta: dict) -> None:
+        self.arch: str = meta["arch"]
+        self.classes: tuple[str, ...] = tuple(meta["classes"])
+        self.input_size = int(meta["input_size"])
+        self.in_channels = int(meta.get("in_channels", 1))
+        self.mean, self.std = float(meta["mean"]), float(meta["std"])
+        # Faces are cropped at the dataset's size (48 px), then resized to the network's input
+        # (inside the model), exactly as in training. Old checkpoints may still carry
+        # `target_sharpness` from the retired sharpness matching: it is ignored.
+        self.data_size = int(meta.get("data_size", self.input_size))
+        # The accuracy is shown only for a file whose checksum proves it is the one measured.
+        self.verified = bool(meta.get("verified", False))
+        self.val_acc = meta.get("val_acc") if self.verified else None
+        self.val_split = meta.get("val_split")
+        self.val_count = meta.get("val_count")
+        cal = meta.get("calibration") or None
+        self._calibration = None
+        if cal:
+            prior = np.asarray(cal.get("prior") or [1.0] * len(self.classes), np.float64)
+            tau = float(cal.get("tau", 0.0))
+            self._calibration = (float(cal.get("temperature", 1.0)), tau * np.log(prior))
+        self.calibration = cal
+        self.trained_on = str((meta.get("config") or {}).get("data", ""))
+        self.sliced = bool((meta.get("config") or {}).get("limit"))  # scored on a slice only
+
+    def _load_torch(self, pt: Path, device: str, precision: str) -> None:
+        ckpt = load_checkpoint(pt)
+        from fer_desktop.core.classify.torch_backend import TorchNet
+
+        net = TorchNet(ckpt, pt.name, device=device, precision=precision)
+        self._describe_self(ckpt)
+        self._net = net
+        self.model_file = pt
+        self.backend = "torch"
+        self.device = Device(net.device.type, net.device.index)
+        self.precision = net.precision
+
+    def _load_onnx(self, onnx: Path, engine: str) -> None:
+        data = onnx.read_bytes()
+        meta = describe(data, onnx.name)
+        self._net = OnnxNet(data, onnx.name, engine)
+        self._describe_self(meta)
+        self.model_file = onnx
+        self.backend = engine
+        self.device = Device("cpu")
+        self.precision = "fp32"
+
+    # ------------------------------------------------------------------------------ describing
+    @property
+    def name(self) -> str:
+        """E.g. "fer_net (fer_net.pt, 66.0% on FER2013 PublicTest)": the accuracy measured on the
+        model's validation split, named in the README's words."""
+        return f"{self.arch} ({self.path.name}{self.accuracy_text and ', ' + self.accuracy_text})"
+
+    @property
+    def accuracy_text(self) -> str:
+        if not isinstance(self.val_acc, float):
+            return ""
+        # Several validation sets ("fer2013 test + ckplus48 test"): val_acc is the first one's.
+        split = str(self.val_split or "validation").split(" + ")[0]
+        split = {"fer2013 test": "test", "fer2013 train": "train"}.get(split, split)
+        if "fer2013" in self.trained_on.lower():
+            split = {"test": "FER2013 PublicTest", "train": "FER2013 Training"}.get(split, split)
+        if self.sliced:  # a quick run's score on a few hundred faces is no accuracy figure
+            size = f"{self.val_count}-face " if isinstance(self.val_count, int) else ""
+            return f"{self.val_acc:.1%} on a {size}slice of {split}"
+        return f"{self.val_acc:.1%} on {split}"
+
+    @property
+    def runtime(self) -> str:
+        """Where and how it runs, for the UI: e.g. "cpu (fp32, onnxruntime)"."""
+        return f"{self.device.type} ({self.precision}, {self.backend})"
+
+    @property
+    def margin(self) -> float:
+        return self.crop.margin
+
+    # ----------------------------------------------------------------------------- classifying
+    def preprocess(self, frame_bgr: np.ndarray, boxes, landmarks=None) -> np.ndarray:
+        """uint8 (N, S, S) grey crops at the dataset size, one per box (eyes levelled when
+        the crop spec asks for it and the detector gave landmarks)."""
+        return face_crops(frame_bgr, boxes, self.data_size, self.crop, landmarks)
+
+    def predict_crops(self, crops: np.ndarray) -> np.ndarray:
+        """uint8 (N,S,S) grayscale crops at the dataset size -> (N, classes) probabilities."""
+        if len(crops) == 0:
+            return np.zeros((0, len(self.classes)), np.float32)
+        x = np.asarray(crops, np.float32)[:, None]
+        if self.tta:
+            x = np.concatenate([x, x[..., ::-1]])
+        probs = self._net(x)
+        if self.tta:
+            n = len(crops)
+            probs = (probs[:n] + probs[n:]) / 2
+        return self.calibrate(probs) if self._calibration is not None else probs
+
+    def calibrate(self, probs: np.ndarray) -> np.ndarray:
+        """The model's calibration, measured on its validation data and stored with it:
+        temperature scaling (confidences that mean what they say) and post-hoc logit adjustment
+        (Menon et al. 2021: divide by the training class frequencies to the power tau, so the
+        rare classes, disgust above all, are found)."""
+        temperature, log_prior = self._calibration
+        z = (np.log(np.clip(np.asarray(probs, np.float64), 1e-12, 1.0)) - log_prior) / temperature
+        z -= z.max(1, keepdims=True)
+        e = np.exp(z)
+        return (e / e.sum(1, keepdims=True)).astype(np.float32)
+
+    def classify(
+        self, frame_bgr: np.ndarray, boxes, landmarks=None
+    ) -> tuple[np.ndarray, dict[str, float]]:
+        """Probabilities for every box of one frame, in one batch, with per-stage milliseconds.
+
+        `landmarks`: per box, the detector's 5 landmarks or None (for eye levelling)."""
+        t0 = time.perf_counter()
+        crops = self.preprocess(frame_bgr, boxes, landmarks)
+        t1 = time.perf_counter()
+        probs = self.predict_crops(crops)
+        t2 = time.perf_counter()
+        return probs, {"preprocess": (t1 - t0) * 1000, "classify": (t2 - t1) * 1000}

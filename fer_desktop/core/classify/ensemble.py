@@ -1,0 +1,53 @@
+"""Several emotion models as one (issue 17's "accurate" mode and the teachers' own figures).
+
+`EnsembleClassifier([a.onnx, b.onnx, ...])` averages the members' calibrated probabilities. It
+has the classifier interface the pipeline and `evaluate` use (`classes`, `data_size`, `name`,
+`preprocess`, `predict_crops`, `classify`), so an ensemble can stand wherever a model does where
+real time does not matter (photos, analysed videos, evaluation). Members must agree on classes and
+input size. No Qt, no torch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from fer_desktop.core.classify.classifier import EmotionClassifier
+from fer_desktop.core.support.errors import UserError
+
+
+class EnsembleClassifier:
+    def __init__(self, paths: list[str | Path], **kwargs) -> None:
+        if len(paths) < 2:
+            raise UserError("An ensemble needs two or more models.", "Give --models A B [C ...].")
+        self.members = [EmotionClassifier(p, **kwargs) for p in paths]
+        first = self.members[0]
+        for m in self.members[1:]:
+            if m.classes != first.classes or m.data_size != first.data_size:
+                raise UserError(
+                    f"{m.model_file.name} has other classes or another input size than "
+                    f"{first.model_file.name}.",
+                    "Ensemble models trained for the same classes and face size.",
+                )
+        self.classes, self.data_size, self.crop = first.classes, first.data_size, first.crop
+        self.tta, self.precision, self.device = first.tta, first.precision, first.device
+        self.backend, self.val_acc, self.verified = first.backend, None, False
+        self.arch = "ensemble"
+
+    @property
+    def name(self) -> str:
+        return "ensemble of " + ", ".join(m.model_file.name for m in self.members)
+
+    @property
+    def runtime(self) -> str:
+        return self.members[0].runtime
+
+    def preprocess(self, frame_bgr: np.ndarray, boxes, landmarks=None) -> np.ndarray:
+        return self.members[0].preprocess(frame_bgr, boxes, landmarks)
+
+    def predict_crops(self, crops: np.ndarray) -> np.ndarray:
+        return np.mean([m.predict_crops(crops) for m in self.members], axis=0)
+
+    # The same per-frame timing as one model (it only calls preprocess and predict_crops).
+    classify = EmotionClassifier.classify

@@ -1,0 +1,164 @@
+"""Detector -> crops -> classifier (one batch per frame) -> tracker/smoothing -> FaceResults."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+
+from fer_desktop.core.classify.classifier import EmotionClassifier
+from fer_desktop.core.classify.crops import CropSpec
+from fer_desktop.core.detectors import FaceDetector
+from fer_desktop.core.emotions import UNCERTAIN, emoji_for
+from fer_desktop.core.pipeline.tracking import FaceTracker, LabelHold
+from fer_desktop.core.types import Detection, FaceResult, FrameResult
+
+
+class Pipeline:
+    """One frame in, one result per face out. Keeps tracks between calls of `process`.
+
+    `detect_every` > 1 reuses the tracked boxes between detections (faster on slow CPUs).
+    """
+
+    def __init__(
+        self,
+        detector: FaceDetector,
+        classifier: EmotionClassifier,
+        *,
+        smoothing: float = 0.6,
+        threshold: float = 0.35,
+        detect_every: int = 1,
+        label_hold_s: float = 0.35,
+    ) -> None:
+        self.detector = detector
+        self.classifier = classifier
+        self.detect_every = max(1, detect_every)
+        self.tracker = FaceTracker(smoothing=smoothing)
+        self.hold = LabelHold(hold_s=label_hold_s, threshold=threshold)
+        self._last_boxes: list = []
+        self._count = 0
+
+    @property
+    def smoothing(self) -> float:
+        return self.tracker.smoothing
+
+    @smoothing.setter
+    def smoothing(self, value: float) -> None:
+        self.tracker.smoothing = value
+
+    @property
+    def threshold(self) -> float:
+        return self.hold.threshold
+
+    @threshold.setter
+    def threshold(self, value: float) -> None:
+        self.hold.threshold = float(value)
+
+    @property
+    def label_hold_s(self) -> float:
+        return self.hold.hold_s
+
+    @label_hold_s.setter
+    def label_hold_s(self, value: float) -> None:
+        self.hold.hold_s = float(value)
+
+    def reset(self) -> None:
+        self.tracker.reset()
+        self.hold.reset()
+        self._last_boxes = []
+        self._count = 0
+
+    def _face(
+        self, track_id: int, box, probs: np.ndarray, score: float, shown: int | None | str = "now"
+    ) -> FaceResult:
+        """One face; `shown` is the class index the label hold chose (None: uncertain), or
+        "now" to decide from these probabilities alone (photos)."""
+        classes = self.classifier.classes
+        if shown == "now":
+            shown = self.hold.proposal(probs, None)
+        i = int(np.argmax(probs)) if shown is None else int(shown)
+        conf = float(probs[i])
+        label = classes[i] if shown is not None else UNCERTAIN
+        return FaceResult(
+            box=tuple(int(v) for v in box),
+            probabilities={c: float(p) for c, p in zip(classes, probs)},
+            label=label,
+            confidence=conf,
+            emoji=emoji_for(label),
+            track_id=track_id,
+            detector_score=score,
+        )
+
+    def process(
+        self,
+        frame: np.ndarray,
+        frame_index: int = 0,
+        captured_at: float | None = None,
+        track: bool = True,
+    ) -> FrameResult:
+        """Run every stage on one BGR frame. `track=False` treats it as an unrelated photo."""
+        t0 = time.perf_counter()
+        captured_at = t0 if captured_at is None else captured_at
+        if not track or self._count % self.detect_every == 0 or not self._last_boxes:
+            dets = self.detector.detect(frame)
+        else:
+            dets = [Detection(b) for b in self._last_boxes]  # reused boxes carry no landmarks
+        self._count += 1
+        t1 = time.perf_counter()
+        boxes = [d.box for d in dets]
+        scores = {tuple(d.box): d.score for d in dets}
+        probs, ms = self.classifier.classify(frame, boxes, landmarks=[d.landmarks for d in dets])
+        t2 = time.perf_counter()
+        if track:
+            now = self.tracker.clock()
+            tracked = self.tracker.update(boxes, probs, now)
+            self.hold.forget_except(set(self.tracker.track_ids))
+            faces = [
+                self._face(tid, b, p, scores.get(tuple(b), 1.0), self.hold.decide(tid, p, now))
+                for tid, b, p in tracked
+            ]
+        else:
+            # Numbered from 1, as live tracks are: "Face 1" is the same name everywhere.
+            tracked = [(i, b, p) for i, (b, p) in enumerate(zip(boxes, probs), start=1)]
+            faces = [self._face(tid, b, p, scores.get(tuple(b), 1.0)) for tid, b, p in tracked]
+        self._last_boxes = [f.box for f in faces] if track else []
+        t3 = time.perf_counter()
+        stage = {"detect": (t1 - t0) * 1000, **ms, "track": (t3 - t2) * 1000}
+        return FrameResult(
+            frame_index, faces, stage, captured_at=captured_at, finished_at=t3, frame=frame
+        )
+
+
+def crop_for(detector, margin: float | None = None) -> CropSpec:
+    """The crop calibrated for this detector's boxes (`detector.crop`), with the user's margin on
+    top when they set one (settings `crop_margin`; None = calibrated)."""
+    spec = getattr(detector, "crop", None) or CropSpec()
+    return spec if margin is None else dataclasses.replace(spec, margin=float(margin))
+
+
+def build_pipeline(
+    settings=None,
+    *,
+    detector: FaceDetector | None = None,
+    classifier: EmotionClassifier | None = None,
+) -> Pipeline:
+    """A pipeline from the user's settings (detector, model, device, smoothing, threshold)."""
+    from fer_desktop.core.detectors import make_detector
+    from fer_desktop.core.settings import Settings
+
+    s = settings or Settings()
+    det = detector or make_detector(
+        s.detector, weights=s.detector_weights or None, device=s.device, imgsz=s.yolo_imgsz
+    )
+    clf = classifier or EmotionClassifier(
+        s.model or None,
+        device=s.device,
+        precision=s.precision,
+        tta=s.tta,
+        crop=crop_for(det, s.crop_margin),
+        backend=s.backend,
+    )
+    return Pipeline(
+        det, clf, smoothing=s.smoothing, threshold=s.threshold, detect_every=s.detect_every
+    )

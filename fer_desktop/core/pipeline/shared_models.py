@@ -1,0 +1,95 @@
+"""One face detector and one emotion classifier, loaded once and shared by every tab.
+
+The Live and Photos tabs each get their own `Pipeline` (own tracker state; photos use
+`track=False`) over the same two models. YuNet and YOLO keep per-call state and are not safe to
+call from two threads at once, so every pipeline built here takes the models' lock for a frame.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from fer_desktop.core.pipeline.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+
+
+def models_key(settings) -> tuple:
+    """The settings the models are built from (smoothing and threshold are per pipeline)."""
+    s = settings
+    return (s.detector, s.detector_weights, s.yolo_imgsz, s.model, s.device, s.precision,
+            getattr(s, "backend", "auto"), s.tta, s.crop_margin)  # fmt: skip
+
+
+class SharedPipeline(Pipeline):
+    """A pipeline whose models other pipelines (other tabs, other threads) use too."""
+
+    def __init__(self, *args: Any, models_lock: threading.Lock, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._models_lock = models_lock
+
+    def process(self, *args: Any, **kwargs: Any):
+        with self._models_lock:  # one frame at a time through the shared detector and classifier
+            return super().process(*args, **kwargs)
+
+
+@dataclass(frozen=True)
+class LoadedModels:
+    """The detector and classifier built from `key`; `pipeline()` makes a tab's own pipeline."""
+
+    detector: Any
+    classifier: Any
+    key: tuple
+    lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
+
+    def pipeline(self, settings) -> SharedPipeline:
+        """A new pipeline (own tracker) over these models, tuned by `settings`."""
+        return SharedPipeline(
+            self.detector,
+            self.classifier,
+            smoothing=settings.smoothing,
+            threshold=settings.threshold,
+            detect_every=settings.detect_every,
+            models_lock=self.lock,
+        )
+
+    def describe(self) -> dict:
+        """What the status bar and the Live tab show: detector, model, device (precision)."""
+        from fer_desktop.core.detectors import YoloFaceDetector
+
+        clf = self.classifier
+        return {
+            "detector": self.detector.name,
+            "model": clf.name,
+            # the side panel's narrow line: what the model is and how good, file in the tooltip
+            "model_short": ", ".join(
+                t for t in (clf.arch, clf.accuracy_text.replace(" on FER2013 ", " on ")) if t
+            ),
+            "device": clf.runtime,  # e.g. "cpu (fp32, onnxruntime)": what really runs here
+            "offline_detector": not isinstance(self.detector, YoloFaceDetector),
+        }
+
+
+def load_models(settings) -> LoadedModels:
+    """Build the detector and classifier from `settings` and run each once (slow first call)."""
+    from fer_desktop.core.pipeline.pipeline import build_pipeline
+
+    built = build_pipeline(settings)
+    models = LoadedModels(built.detector, built.classifier, models_key(settings))
+    warm_up(models)
+    return models
+
+
+def warm_up(models: LoadedModels) -> None:
+    """Run each model once on blank input, so the first real frame is not slow (lazy init, JIT)."""
+    try:
+        models.detector.detect(np.zeros((240, 320, 3), np.uint8))
+        clf = models.classifier
+        clf.predict_crops(np.zeros((1, clf.data_size, clf.data_size), np.uint8))
+    except Exception:  # noqa: BLE001 - a model that cannot run fails visibly on the first frame
+        log.warning("warm-up failed", exc_info=True)

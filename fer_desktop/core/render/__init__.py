@@ -1,0 +1,1 @@
+"""Drawing results on frames: boxes, labels, emoji, banners; the confusion-matrix colour map."""

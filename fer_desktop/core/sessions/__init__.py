@@ -1,0 +1,1 @@
+"""Recorded sessions: the folder layout, the recorder and its video writer, reading and analysing."""

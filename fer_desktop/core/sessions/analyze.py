@@ -1,0 +1,242 @@
+"""Analyse a whole video file, as fast as the machine allows, into a session folder. No Qt.
+
+The same files as a live recording (faces.csv, session.json, optionally annotated.mp4), timed by
+the video's own clock (frame / fps), so the tracker and the CSV do not depend on how fast this
+machine is. One thread decodes ahead while the caller's thread runs the pipeline.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fer_desktop.core.live.sources import FrameSource, SourceSpec
+from fer_desktop.core.sessions.recorder import CSV_NAME, JSON_NAME, SessionRecorder, new_session_dir
+from fer_desktop.core.support.errors import UserError
+from fer_desktop.core.support.fileio import make_private_dir
+
+
+@dataclass(frozen=True)
+class AnalyzeProgress:
+    """Frames processed so far out of `total` (0 when the file does not say), wall seconds."""
+
+    done: int
+    total: int
+    elapsed_s: float
+
+
+@dataclass
+class AnalyzeResult:
+    """What an analysis produced; `to_json()` is the object `fer-desktop analyze --json` prints."""
+
+    frames: int
+    duration_s: float
+    fps_processed: float
+    tracks: list[dict]
+    csv: Path
+    video: Path | None
+    folder: Path
+    cancelled: bool = False
+    session: dict = field(default_factory=dict)
+    warning: str | None = None  # e.g. the video ended long before the length its header gives
+
+    def to_json(self) -> dict:
+        return {
+            "frames": self.frames,
+            "duration_s": self.duration_s,
+            "fps_processed": self.fps_processed,
+            "tracks": self.tracks,
+            "outputs": {"csv": str(self.csv), "video": str(self.video) if self.video else None},
+            "warning": self.warning,  # e.g. a truncated file; None when all went well
+        }
+
+
+def prepare_output(out_dir: str | Path | None) -> Path:
+    """The session folder: a new one under the user's sessions folder, or `out_dir` (created),
+    which must not already hold a session (an earlier result is never overwritten)."""
+    if out_dir is None:
+        return new_session_dir()
+    folder = Path(out_dir).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"{folder} is a file, not a folder.", "Choose a folder for the results.")
+    taken = [n for n in (CSV_NAME, JSON_NAME) if (folder / n).exists()]
+    if taken:
+        raise UserError(
+            f"{folder} already holds an analysis ({', '.join(taken)}).",
+            "Choose another folder, or leave out -o to get a new folder.",
+        )
+    try:
+        make_private_dir(folder)
+    except OSError as exc:
+        raise UserError(
+            f"Could not create {folder}: {exc.strerror or exc}.", "Choose a writable folder."
+        ) from exc
+    return folder
+
+
+class _Reader:
+    """Decodes every `every`-th frame into a small queue on its own thread (skipped frames are
+    only grabbed, not decoded to pixels)."""
+
+    def __init__(self, source: FrameSource, every: int, depth: int = 8) -> None:
+        self.source = source
+        self.every = every
+        self.queue: queue.Queue = queue.Queue(depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="fer-analyze-read", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        index = 0
+        try:
+            while not self._stop.is_set():
+                if index % self.every:
+                    ok = self.source.cap.grab()
+                    item = (index, None) if ok else None
+                else:
+                    frame = self.source.read()
+                    item = (index, frame) if frame is not None else None
+                if item is None:
+                    break
+                if item[1] is not None and not self._put(item):
+                    return
+                index += 1
+        finally:
+            self._put(None)
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def get(self):
+        return self.queue.get()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        self.source.release()
+
+
+def iter_analyze(
+    video: str | Path,
+    pipeline,
+    *,
+    out_dir: str | Path | None = None,
+    every: int = 1,
+    save_video: bool = False,
+    settings: dict | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    progress_every_s: float = 0.0,
+) -> Generator[AnalyzeProgress, None, AnalyzeResult]:
+    """Analyse `video` frame by frame; yields progress after each processed frame (at most every
+    `progress_every_s` seconds: a GUI needs no more, and stops at a yield) and returns the
+    AnalyzeResult. `every` > 1 processes every N-th frame. `should_stop()` returning True ends the
+    analysis early with what was done so far (`cancelled`). A missing or unreadable file raises
+    UserError before anything is written."""
+    if every < 1:
+        raise UserError(f"--every must be 1 or more, not {every}.", "Use e.g. --every 2.")
+    source = FrameSource(SourceSpec("file", str(video)))
+    fps = source.fps
+    total = math.ceil(source.frame_count / every) if source.frame_count > 0 else 0
+    try:
+        folder = prepare_output(out_dir)
+        recorder = SessionRecorder(
+            folder,
+            source=str(Path(str(video)).expanduser().resolve()),
+            detector=pipeline.detector.name,
+            model=pipeline.classifier.name,
+            settings={**(settings or {}), "every": every},
+            fps=fps,
+            video=save_video,
+            video_fps=fps / every,
+            video_wait=True,
+            again="run the analysis again",
+        )
+    except BaseException:
+        source.release()
+        raise
+    reader = _Reader(source, every)
+    tracker = pipeline.tracker
+    saved_clock = tracker.clock
+    now = [0.0]
+    tracker.clock = lambda: now[0]  # track by the video's time, not this machine's
+    pipeline.reset()
+    t_start = time.perf_counter()
+    done = last_index = 0
+    last_yield = -progress_every_s
+    cancelled = False
+    try:
+        while (item := reader.get()) is not None:
+            if should_stop is not None and should_stop():
+                cancelled = True
+                break
+            index, frame = item
+            now[0] = index / fps
+            result = pipeline.process(frame, index)
+            recorder.add(result, now[0])
+            done, last_index = done + 1, index
+            elapsed = time.perf_counter() - t_start
+            if elapsed - last_yield >= progress_every_s:
+                last_yield = elapsed
+                yield AnalyzeProgress(done, max(total, done), elapsed)
+    except GeneratorExit:  # the consumer dropped the generator: a cancel
+        cancelled = True
+        raise
+    finally:
+        reader.close()
+        tracker.clock = saved_clock
+        pipeline.reset()
+        warning = None
+        expected = source.frame_count
+        missing = expected - (last_index + 1 if done else 0)
+        # Headers round their frame count: only a gap of seconds is a truncated file.
+        if not cancelled and expected > 0 and missing > max(2 * fps, 0.05 * expected):
+            warning = (
+                f"The video ends at frame {last_index + 1 if done else 0} of the {expected} its "
+                "header announces: it is truncated or damaged; the rest was not analysed."
+            )
+        status = "cancelled" if cancelled else ("truncated" if warning else "finished")
+        info = recorder.finish(frames_dropped=0, status=status)
+    if recorder.error is not None:
+        raise recorder.error
+    wall = time.perf_counter() - t_start
+    return AnalyzeResult(
+        frames=done,
+        duration_s=round((last_index + 1) / fps if done else 0.0, 3),
+        fps_processed=round(done / wall, 2) if wall > 0 else 0.0,
+        tracks=info["tracks"],
+        csv=recorder.csv_path,
+        video=recorder.video_path if info["outputs"]["video"] else None,
+        folder=folder,
+        cancelled=cancelled,
+        session=info,
+        warning=warning,
+    )
+
+
+def analyze_video(
+    video: str | Path,
+    pipeline,
+    *,
+    progress: Callable[[AnalyzeProgress], None] | None = None,
+    **kwargs,
+) -> AnalyzeResult:
+    """Run `iter_analyze` to the end, calling `progress` after each frame."""
+    gen = iter_analyze(video, pipeline, **kwargs)
+    while True:
+        try:
+            step = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        if progress is not None:
+            progress(step)

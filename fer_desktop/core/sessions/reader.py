@@ -1,0 +1,118 @@
+"""Read a recorded session folder back (for the session viewer): per-face timelines and shares.
+
+Tolerant of what a crash leaves behind: a session.json that still says "recording" (or is
+missing), a last CSV line cut short. No Qt here.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from fer_desktop.core.emotions import CLASSES, UNCERTAIN
+from fer_desktop.core.sessions.recorder import CSV_COLUMNS, CSV_NAME, JSON_NAME, VIDEO_NAME
+from fer_desktop.core.support.errors import UserError
+
+LABELS: tuple[str, ...] = (*CLASSES, UNCERTAIN)
+
+
+@dataclass
+class TrackTimeline:
+    """One face over the session: a row per processed frame it was seen in."""
+
+    track_id: int
+    times: np.ndarray  # (n,) seconds
+    frames: np.ndarray  # (n,) frame numbers
+    probs: np.ndarray  # (n, 7) displayed probabilities, CLASSES order
+    labels: list[str]  # displayed label per row (a class or "uncertain")
+
+    def label_shares(self) -> dict[str, float]:
+        """Share of this face's frames shown with each label (CLASSES, then "uncertain")."""
+        n = max(len(self.labels), 1)
+        return {lab: sum(1 for x in self.labels if x == lab) / n for lab in LABELS}
+
+    @property
+    def dominant(self) -> str:
+        """The class with the highest mean probability."""
+        return CLASSES[int(np.argmax(self.probs.mean(axis=0)))] if len(self.probs) else UNCERTAIN
+
+
+@dataclass
+class SessionData:
+    folder: Path
+    info: dict  # session.json, {} when missing or unreadable
+    tracks: dict[int, TrackTimeline]
+    duration_s: float
+    video: Path | None  # annotated.mp4 when present
+    problems: list[str] = field(default_factory=list)  # what was odd but could be read around
+
+
+def load_session(folder: str | Path) -> SessionData:
+    """Load `folder` (holding faces.csv, session.json, maybe annotated.mp4).
+
+    Raises UserError when it is not a session folder (no faces.csv or not our columns)."""
+    folder = Path(folder)
+    csv_path = folder / CSV_NAME
+    if not csv_path.is_file():
+        raise UserError(
+            f"{folder} is not a session folder (it has no {CSV_NAME}).",
+            "Choose a folder made by Record or by fer-desktop analyze.",
+        )
+    problems: list[str] = []
+    info: dict = {}
+    try:
+        info = json.loads((folder / JSON_NAME).read_text(encoding="utf-8"))
+        if not isinstance(info, dict):
+            raise ValueError("not an object")
+    except FileNotFoundError:
+        problems.append(f"{JSON_NAME} is missing")
+    except (OSError, ValueError) as exc:
+        problems.append(f"{JSON_NAME} could not be read ({exc})")
+        info = {}
+    if info.get("status") == "recording":
+        problems.append("the recording did not finish (the app was closed or crashed)")
+
+    rows: dict[int, list] = {}
+    bad = 0
+    try:
+        with open(csv_path, newline="", encoding="utf-8") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if header is None or tuple(h.strip() for h in header) != CSV_COLUMNS:
+                raise UserError(
+                    f"{csv_path} does not have the columns of a fer-desktop session.",
+                    f"Expected: {', '.join(CSV_COLUMNS)}.",
+                )
+            for row in reader:
+                try:
+                    t, fr, tid = float(row[0]), int(row[1]), int(row[2])
+                    probs = [float(v) for v in row[7 : 7 + len(CLASSES)]]
+                    label = row[7 + len(CLASSES)]
+                    if len(row) != len(CSV_COLUMNS):
+                        raise ValueError
+                except (ValueError, IndexError):
+                    bad += 1
+                    continue
+                rows.setdefault(tid, []).append((t, fr, probs, label))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{csv_path} could not be read ({exc}).", "Check the file.") from exc
+    if bad:
+        problems.append(f"{bad} incomplete row(s) skipped")
+
+    tracks = {}
+    for tid, items in sorted(rows.items()):
+        tracks[tid] = TrackTimeline(
+            tid,
+            np.array([i[0] for i in items], dtype=np.float64),
+            np.array([i[1] for i in items], dtype=np.int64),
+            np.array([i[2] for i in items], dtype=np.float64).reshape(-1, len(CLASSES)),
+            [i[3] for i in items],
+        )
+    last = max((float(tr.times[-1]) for tr in tracks.values()), default=0.0)
+    duration = max(float(info.get("duration_s") or 0.0), last)
+    video = folder / VIDEO_NAME
+    return SessionData(folder, info, tracks, duration, video if video.is_file() else None, problems)

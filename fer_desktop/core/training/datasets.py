@@ -1,0 +1,386 @@
+"""Read labelled face datasets (folders, zips, fer2013.csv) into uint8 arrays. No Qt, no torch.
+
+Layouts understood (as a folder or a zip, optionally wrapped in one top folder):
+  <split>/<class>/*.jpg           e.g. train/ + test/  (the common FER2013 download)
+  images/<split>/<class>/*.jpg    e.g. images/train/ + images/validation/
+  <class>/*.jpg                   a single split, called "all"
+  fer2013.csv                     columns emotion,pixels,Usage (Training/PublicTest/PrivateTest)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import cv2
+import numpy as np
+
+from fer_desktop.core.emotions import CLASSES, normalise_class_name
+from fer_desktop.core.support.errors import UserError
+from fer_desktop.core.support.image_files import IMAGE_EXTS
+
+log = logging.getLogger(__name__)
+
+_SPLIT_NAMES = {
+    "train": "train",
+    "training": "train",
+    "test": "test",
+    "publictest": "test",
+    "val": "val",
+    "valid": "val",
+    "validation": "val",
+    "privatetest": "private_test",
+}
+# Preferred order when a validation split must be picked automatically.
+VALIDATION_PREFERENCE = ("val", "test")
+_FER_CSV_LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+EXPECTED = (
+    "class folders such as train/<class>/*.jpg and test/<class>/*.jpg, "
+    "images/train/<class>/ and images/validation/<class>/, <class>/*.jpg, or fer2013.csv "
+    f"(classes: {', '.join(CLASSES)})"
+)
+
+
+@dataclass
+class Split:
+    images: np.ndarray  # (N, size, size) uint8 grayscale
+    labels: np.ndarray  # (N,) int64 indices into CLASSES
+    names: list[str] | None = None  # file name of each image (None for fer2013.csv rows)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def class_counts(self) -> list[int]:
+        return np.bincount(self.labels, minlength=len(CLASSES)).tolist()
+
+
+@dataclass
+class Dataset:
+    source: str
+    splits: dict[str, Split]
+    classes: tuple[str, ...] = CLASSES
+    skipped: int = 0  # unreadable files
+    skipped_examples: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [f"{name}: {len(s)}" for name, s in self.splits.items()]
+        extra = f", {self.skipped} unreadable skipped" if self.skipped else ""
+        return f"{self.source}: " + ", ".join(parts) + extra
+
+    def default_eval_split(self) -> str:
+        for name in VALIDATION_PREFERENCE:
+            if name in self.splits:
+                return name
+        return next(iter(self.splits))
+
+
+def _decode(data: bytes, size: int) -> np.ndarray | None:
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+    if img is None or img.size == 0:
+        return None
+    if img.shape != (size, size):
+        img = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
+    return img
+
+
+# Bounds on what a dataset may make this program read, checked before reading (a 2 MB zip can
+# declare gigabytes). A face image is a few kB; FER2013's CSV is 290 MB.
+MAX_IMAGE_BYTES = 32 * 2**20
+MAX_CSV_BYTES = 1024 * 2**20
+MAX_TOTAL_BYTES = 16 * 2**30
+MAX_RATIO = 100  # uncompressed / compressed size of one zip entry (FER2013's CSV: about 3)
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"
+
+
+def _too_big(source: str, name: str, size: int, limit: int) -> UserError:
+    return UserError(
+        f"{source}: {name} is {_size(size)}, more than a dataset file may be ({_size(limit)}).",
+        f"This is not a face dataset the app can read; expected {EXPECTED}.",
+    )
+
+
+def _limit_for(name: str) -> int:
+    return MAX_CSV_BYTES if name.lower().endswith(".csv") else MAX_IMAGE_BYTES
+
+
+class _Tree:
+    """Uniform, bounded read access to a folder or a zip archive: every entry's size (and, in a
+    zip, its compression ratio) is checked against the limits before anything is read."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        if path.is_dir():
+            self.zip = None
+            self.files = [p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()]
+            return
+        try:
+            self.zip = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise UserError(
+                f"{path.name} is not a readable zip archive ({exc}).",
+                f"Choose a dataset folder or zip; expected {EXPECTED}.",
+            ) from exc
+        infos = [i for i in self.zip.infolist() if not i.is_dir()]
+        total = 0
+        for info in infos:
+            if info.file_size > _limit_for(info.filename):
+                raise _too_big(path.name, info.filename, info.file_size, _limit_for(info.filename))
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > 2**20 and ratio > MAX_RATIO:
+                raise UserError(
+                    f"{path.name}: {info.filename} would unpack {ratio:.0f} times larger than it "
+                    f"is stored ({_size(info.compress_size)} to {_size(info.file_size)}): refused.",
+                    "A zip compressed this much is not a face dataset (it may be a zip bomb).",
+                )
+            total += info.file_size
+        if total > MAX_TOTAL_BYTES:
+            raise UserError(
+                f"{path.name} unpacks to {_size(total)}, more than a dataset may be "
+                f"({_size(MAX_TOTAL_BYTES)}).",
+                f"Expected {EXPECTED}.",
+            )
+        self.files = [i.filename for i in infos]
+
+    def read(self, name: str) -> bytes:
+        limit = _limit_for(name)
+        if self.zip is not None:
+            with self.zip.open(name) as f:
+                data = f.read(limit + 1)  # never more than the limit, whatever it declares
+        else:
+            file = self.path / name
+            size = file.stat().st_size
+            if size > limit:
+                raise _too_big(self.path.name, name, size, limit)
+            data = file.read_bytes()
+        if len(data) > limit:
+            raise _too_big(self.path.name, name, len(data), limit)
+        return data
+
+    def open_text(self, name: str) -> io.TextIOBase:
+        """A streamed text reader of `name` (a CSV is parsed row by row, never read whole)."""
+        if self.zip is not None:
+            raw = self.zip.open(name)
+        else:
+            size = (self.path / name).stat().st_size
+            if size > MAX_CSV_BYTES:
+                raise _too_big(self.path.name, name, size, MAX_CSV_BYTES)
+            raw = (self.path / name).open("rb")
+        return io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
+
+
+def _find_csv(tree: _Tree) -> str | None:
+    for name in tree.files:
+        if PurePosixPath(name).name.lower().endswith(".csv") and "fer" in name.lower():
+            return name
+    return None
+
+
+MAX_CSV_FIELD = 64 * 1024  # one row's pixels: 48x48 values are about 9 kB of text
+
+
+def _bounded_lines(text: io.TextIOBase, source: str):
+    """The lines of `text`, each read with a bound: a "line" of gigabytes is refused, not read."""
+    while True:
+        line = text.readline(MAX_CSV_FIELD + 1)
+        if not line:
+            return
+        if len(line) > MAX_CSV_FIELD and not line.endswith("\n"):
+            raise UserError(
+                f"{source} has a line longer than {_size(MAX_CSV_FIELD)}: not a fer2013.csv.",
+                f"Expected {EXPECTED}.",
+            )
+        yield line
+
+
+def _read_fer_csv(text: io.TextIOBase, source: str, limit: int | None, seed: int) -> Dataset:
+    """Parse a fer2013.csv stream row by row (bounded: rows of at most MAX_CSV_FIELD chars)."""
+    with text:
+        return _parse_fer_csv(text, source, limit, seed)
+
+
+def _parse_fer_csv(text: io.TextIOBase, source: str, limit: int | None, seed: int) -> Dataset:
+    csv.field_size_limit(MAX_CSV_FIELD)
+    rows = csv.DictReader(_bounded_lines(text, source))
+    need = {"emotion", "pixels"}
+    try:
+        fieldnames = rows.fieldnames
+    except csv.Error as exc:
+        raise UserError(
+            f"{source} is not a CSV the app can read ({exc}).", f"Expected {EXPECTED}."
+        ) from exc
+    if not fieldnames or not need <= {f.strip() for f in fieldnames}:
+        raise UserError(
+            f"{source} is a CSV without the columns emotion,pixels[,Usage].",
+            f"Expected {EXPECTED}.",
+        )
+    per_split: dict[str, tuple[list, list]] = {}
+    skipped = 0
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise UserError(
+                f"{source} is not a fer2013.csv the app can read ({exc}).",
+                f"Expected {EXPECTED}.",
+            ) from exc
+        try:
+            label = int(row["emotion"])
+            pix = np.array(row["pixels"].split(), dtype=np.uint8)
+            side = int(round(len(pix) ** 0.5))
+            img = pix.reshape(side, side)
+            name = _FER_CSV_LABELS[label]
+        except (ValueError, IndexError, KeyError, TypeError):
+            skipped += 1
+            continue
+        split = _SPLIT_NAMES.get((row.get("Usage") or "Training").strip().lower(), "train")
+        imgs, labels = per_split.setdefault(split, ([], []))
+        if img.shape != (48, 48):
+            img = cv2.resize(img, (48, 48), interpolation=cv2.INTER_AREA)
+        imgs.append(img)
+        labels.append(CLASSES.index(name))
+    splits = {
+        k: Split(np.stack(v[0]), np.array(v[1], np.int64)) for k, v in per_split.items() if v[0]
+    }
+    if not splits:
+        raise UserError(f"{source} has no readable rows.", f"Expected {EXPECTED}.")
+    return _limit(Dataset(source, splits, skipped=skipped), limit, seed)
+
+
+def _limit(ds: Dataset, limit: int | None, seed: int) -> Dataset:
+    """Keep at most `limit` images per split, a random but class-stratified-in-expectation subset."""
+    if not limit:
+        return ds
+    rng = np.random.default_rng(seed)
+    for name, s in ds.splits.items():
+        if len(s) > limit:
+            idx = np.sort(rng.permutation(len(s))[:limit])
+            names = [s.names[i] for i in idx] if s.names is not None else None
+            ds.splits[name] = Split(s.images[idx], s.labels[idx], names)
+    return ds
+
+
+def check_bounds(path: str | Path) -> None:
+    """Refuse a dataset whose entries are too large or too compressed (a zip bomb), reading
+    nothing but the archive's directory: cheap enough to run before a trainer imports torch."""
+    p = Path(path).expanduser()
+    if p.is_file() and p.suffix.lower() == ".zip":
+        _Tree(p)
+    elif p.is_file() and p.suffix.lower() == ".csv" and p.stat().st_size > MAX_CSV_BYTES:
+        raise _too_big(p.name, p.name, p.stat().st_size, MAX_CSV_BYTES)
+
+
+def load_dataset(
+    path: str | Path, *, size: int = 48, limit: int | None = None, seed: int = 0
+) -> Dataset:
+    """Load every split found at `path` (folder, zip, or .csv) as `size`x`size` grayscale arrays.
+
+    `limit` keeps at most that many images per split (quick runs and tests). Unreadable images
+    are skipped and counted. Raises UserError naming the expected layout when nothing fits.
+    """
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise UserError(
+            f"Dataset not found: {path}", f"Choose a dataset folder or zip; expected {EXPECTED}."
+        )
+    if path.suffix.lower() == ".csv":
+        if path.stat().st_size > MAX_CSV_BYTES:
+            raise _too_big(path.name, path.name, path.stat().st_size, MAX_CSV_BYTES)
+        return _read_fer_csv(
+            path.open(encoding="utf-8", errors="replace", newline=""), str(path), limit, seed
+        )
+    tree = _Tree(path)
+
+    # Group image files as (split, class) from the last two folder names of each path.
+    groups: dict[tuple[str, str], list[str]] = {}
+    for name in tree.files:
+        p = PurePosixPath(name)
+        if p.suffix.lower() not in IMAGE_EXTS or any(
+            part.startswith(("__MACOSX", ".")) for part in p.parts
+        ):
+            continue
+        cls = normalise_class_name(p.parent.name) if len(p.parts) >= 2 else None
+        if cls is None:
+            continue
+        split_dir = p.parts[-3].lower() if len(p.parts) >= 3 else ""
+        split = _SPLIT_NAMES.get(split_dir, "all")
+        groups.setdefault((split, cls), []).append(name)
+
+    if not groups:
+        csv_name = _find_csv(tree)
+        if csv_name:
+            return _read_fer_csv(tree.open_text(csv_name), f"{path}/{csv_name}", limit, seed)
+        raise UserError(
+            f"{path} does not look like a face-expression dataset.", f"Expected {EXPECTED}."
+        )
+
+    rng = np.random.default_rng(seed)
+    splits: dict[str, Split] = {}
+    skipped, examples = 0, []
+    for split in sorted({s for s, _ in groups}, key=lambda s: (s != "train", s)):
+        names: list[tuple[str, int]] = []
+        for (s, cls), files in groups.items():
+            if s == split:
+                names += [(f, CLASSES.index(cls)) for f in sorted(files)]
+        if limit and len(names) > limit:
+            keep = np.sort(rng.permutation(len(names))[:limit])
+            names = [names[i] for i in keep]
+        imgs, labels, kept = [], [], []
+        for name, label in names:
+            img = _decode(tree.read(name), size)
+            if img is None:
+                skipped += 1
+                if len(examples) < 5:
+                    examples.append(name)
+                continue
+            imgs.append(img)
+            labels.append(label)
+            kept.append(name)
+        if imgs:
+            splits[split] = Split(np.stack(imgs), np.array(labels, np.int64), kept)
+    if skipped:
+        log.warning("skipped %d unreadable images, e.g. %s", skipped, ", ".join(examples))
+    if not splits:
+        raise UserError(f"No readable images in {path}.", f"Expected {EXPECTED}.")
+    return Dataset(str(path), splits, skipped=skipped, skipped_examples=examples)
+
+
+def train_val_splits(
+    ds: Dataset, val_split: str | None = None, holdout: float = 0.1, seed: int = 0
+) -> tuple[Split, Split, str]:
+    """Pick the train split and a validation split; hold one out of train when there is none."""
+    if val_split and val_split not in ds.splits:
+        raise UserError(
+            f"The dataset has no split '{val_split}'.", f"Splits found: {', '.join(ds.splits)}."
+        )
+    train_name = "train" if "train" in ds.splits else ("all" if "all" in ds.splits else None)
+    if train_name is None:
+        raise UserError(
+            f"The dataset has no training split ({', '.join(ds.splits)}).", f"Expected {EXPECTED}."
+        )
+    train = ds.splits[train_name]
+    if val_split is None:
+        val_split = next((n for n in VALIDATION_PREFERENCE if n in ds.splits), None)
+    if val_split is not None:
+        return train, ds.splits[val_split], val_split
+    rng = np.random.default_rng(seed)
+    idx = rng.permutation(len(train))
+    n_val = max(1, int(len(train) * holdout))
+    v, t = np.sort(idx[:n_val]), np.sort(idx[n_val:])
+    return (
+        Split(train.images[t], train.labels[t]),
+        Split(train.images[v], train.labels[v]),
+        f"{train_name} (held out {holdout:.0%})",
+    )

@@ -1,0 +1,1 @@
+"""The Live tab: source picker, live panel, record controls, timeline."""

@@ -1,0 +1,177 @@
+"""The Live tab's Record section: a Record toggle, "also save annotated video", where it went.
+
+Recording taps the live session's inference thread (`LiveSession.recorder`, a
+`core.recording.LiveRecorder`), so every processed frame is written, not only the ones painted.
+Finishing a recording (waiting for the video encoder) runs in the background; a full disk stops
+the recording with a message while the live view goes on.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QCheckBox, QPushButton, QVBoxLayout, QWidget
+
+from fer_desktop.core.sessions.recorder import SessionRecorder, new_session_dir
+from fer_desktop.core.settings import Settings
+from fer_desktop.core.support.errors import UserError
+from fer_desktop.ui.errors import show_error
+from fer_desktop.ui.sessions.session_view import open_session
+from fer_desktop.ui.widgets import ElidedLabel
+from fer_desktop.workers.live_session import LiveSession
+from fer_desktop.workers.tasks import LatestTask
+
+RECORD_TEXT, STOP_TEXT = "● Record", "■ Stop recording"  # glyphs every UI font has
+
+
+class RecordControls(QWidget):
+    """Record toggle for a LiveSession; enabled while the session runs, stops with it."""
+
+    recording_changed = Signal(bool)
+    saved = Signal(object)  # session.json contents of a finished recording
+
+    def __init__(
+        self, session: LiveSession, settings: Settings, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.settings = settings
+        self.folder: Path | None = None  # the current or last recording
+        self._started = 0.0
+        self.record_button = QPushButton(RECORD_TEXT)
+        self.record_button.setCheckable(True)
+        self.record_button.setEnabled(False)
+        self.record_button.setToolTip(
+            "Write faces.csv and session.json (one row per face per processed frame) into a new "
+            "folder in the sessions folder"
+        )
+        self.record_button.toggled.connect(self._on_toggled)
+        self.video_check = QCheckBox("Also save annotated video")
+        self.video_check.setToolTip("annotated.mp4: the video with the overlay, as seen")
+        self.video_check.setChecked(settings.record_video)
+        self.video_check.toggled.connect(self._on_video_toggled)
+        # One line that never widens the narrow panel; the whole text is its tooltip.
+        self.status = ElidedLabel("Not recording")
+        self.open_button = QPushButton("Open session")
+        self.open_button.setVisible(False)  # once a recording was saved (the panel is short)
+        self.open_button.clicked.connect(self.open_last)
+        layout = QVBoxLayout(self)  # one column: the side panel is narrow
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.record_button)
+        layout.addWidget(self.video_check)
+        layout.addWidget(self.status)
+        layout.addWidget(self.open_button)
+        self._timer = QTimer(self, interval=500, timeout=self._show_progress)
+        self._finisher = LatestTask("Finishing the recording", self)
+        self._finisher.finished.connect(self._on_saved)
+        self._finisher.failed.connect(lambda err: show_error(self, err))
+        session.state_changed.connect(self._on_state)
+        session.recording_failed.connect(self._on_failed)
+        session.recording_warning.connect(lambda err: show_error(self, err))  # still recording
+
+    @property
+    def recording(self) -> bool:
+        return self.session.recorder.recording
+
+    def start(self) -> None:
+        """Start recording the running session into a new session folder."""
+        if self.recording or not self.session.running:
+            return
+        pipeline = self.session.pipeline
+        engine = self.session.engine
+        spec = self.session.spec
+        try:
+            folder = new_session_dir()
+            recorder = SessionRecorder(
+                folder,
+                source=spec.shown if spec is not None else "",  # a stream's password redacted
+                detector=pipeline.detector.name if pipeline is not None else "",
+                model=pipeline.classifier.name if pipeline is not None else "",
+                settings=asdict(self.settings),
+                fps=engine.source.fps if engine is not None else 30.0,
+                video=self.video_check.isChecked(),
+            )
+        except (OSError, UserError) as exc:
+            self._set_checked(False)
+            show_error(self, exc)
+            return
+        self.folder = folder
+        self._started = time.monotonic()
+        self.session.recorder.start(recorder)
+        self._set_checked(True)
+        self.video_check.setEnabled(False)
+        self._timer.start()
+        self._show_progress()
+        self.recording_changed.emit(True)
+
+    def stop(self) -> None:
+        """Stop recording; the files are finished in the background (`saved` says when)."""
+        if not self.recording:
+            return
+        self._timer.stop()
+        self._finisher.run(self.session.recorder.stop)
+        self.status.setText(f"Saving {self.folder.name}…")
+        self._stopped()
+
+    def open_last(self):
+        return open_session(self.folder, self) if self.folder is not None else None
+
+    def shutdown(self, timeout: float = 30.0) -> None:
+        """Finish a recording still running and wait for its files (window closing)."""
+        self.stop()
+        self._finisher.wait(timeout)
+
+    # ------------------------------------------------------------------------------ internals
+    def _on_toggled(self, on: bool) -> None:
+        if on and not self.recording:
+            self.start()
+        elif not on and self.recording:
+            self.stop()
+
+    def _on_video_toggled(self, on: bool) -> None:
+        self.settings.record_video = on
+
+    def _on_state(self, running: bool) -> None:
+        self.record_button.setEnabled(running or self.recording)
+        if not running:
+            self.stop()  # the source ended or was stopped: the recording ends with it
+
+    def _on_failed(self, err: UserError) -> None:
+        self._timer.stop()
+        self.status.setText(f"Stopped: {err.message}")
+        self.open_button.setVisible(self.folder is not None)  # what was written is kept
+        self._stopped()
+        show_error(self, err)
+
+    def _on_saved(self, info: dict | None) -> None:
+        if info is None:
+            return
+        self.open_button.setVisible(True)
+        # Short enough for the narrow panel; where it went is the tooltip and "Open session".
+        n = len(info["tracks"])
+        self.status.setText(
+            f"Saved {info['frames_processed']} frames of {n} face{'s' if n != 1 else ''}."
+        )
+        self.status.setToolTip(f"Saved in {self.folder}")
+        self.open_button.setToolTip(f"Open {self.folder}")
+        self.saved.emit(info)
+
+    def _stopped(self) -> None:
+        self._set_checked(False)
+        self.video_check.setEnabled(True)
+        self.record_button.setEnabled(self.session.running)
+        self.recording_changed.emit(False)
+
+    def _set_checked(self, on: bool) -> None:
+        self.record_button.blockSignals(True)
+        self.record_button.setChecked(on)
+        self.record_button.blockSignals(False)
+        self.record_button.setText(STOP_TEXT if on else RECORD_TEXT)
+
+    def _show_progress(self) -> None:
+        if self.recording:
+            seconds = time.monotonic() - self._started
+            self.status.setText(f"Recording {seconds:.0f} s: {self.folder}")

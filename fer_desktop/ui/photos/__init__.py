@@ -1,0 +1,1 @@
+"""The Photos tab: the photo list, details and the saver."""

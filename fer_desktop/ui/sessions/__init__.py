@@ -1,0 +1,1 @@
+"""The Videos tab and the session window."""

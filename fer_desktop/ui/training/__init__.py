@@ -1,0 +1,1 @@
+"""The Training tab: the form, run status, curves and confusion matrices."""

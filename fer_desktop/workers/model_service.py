@@ -1,0 +1,77 @@
+"""The one model loader of the app: loads detector + classifier in the background, shares them.
+
+Both the Live and the Photos tab ask this object for models; a second request for the same
+settings while a load runs (or after it finished) loads nothing again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from fer_desktop.core.pipeline.shared_models import LoadedModels, load_models, models_key
+from fer_desktop.core.support.errors import UserError
+from fer_desktop.workers.tasks import LatestTask
+
+
+class ModelService(QObject):
+    """`request(settings)` loads the models those settings name, unless they are loaded/loading.
+
+    Signals: `loading()` when a load starts, `loaded(LoadedModels)`, `failed(UserError)`.
+    """
+
+    loading = Signal()
+    loaded = Signal(object)
+    failed = Signal(object)
+
+    def __init__(self, parent: QObject | None = None, *, loader: Callable = load_models) -> None:
+        super().__init__(parent)
+        self._loader = loader
+        self.models: LoadedModels | None = None
+        self.loading_key: tuple | None = None
+        self.loads = 0  # how many loads were started (the app must not load twice)
+        self._task = LatestTask("Loading the face detector and emotion model", self)
+        self._task.finished.connect(self._on_loaded)
+        self._task.failed.connect(self._on_failed)
+
+    def current(self, settings) -> LoadedModels | None:
+        """The loaded models if they match `settings`, else None."""
+        m = self.models
+        return m if m is not None and m.key == models_key(settings) else None
+
+    def request(self, settings) -> LoadedModels | None:
+        """The matching models at once, or None and a load in the background (one at a time)."""
+        if (m := self.current(settings)) is not None:
+            return m
+        key = models_key(settings)
+        if key != self.loading_key:
+            self.loading_key = key
+            self.loads += 1
+            self._task.run(self._loader, _snapshot(settings))  # a copy: later edits don't race
+            self.loading.emit()
+        return None
+
+    @property
+    def busy(self) -> bool:
+        return self._task.busy
+
+    def shutdown(self, timeout: float = 15.0) -> bool:
+        """Forget a running load and wait for its thread (it may be inside torch)."""
+        self._task.cancel()
+        self.loading_key = None
+        return self._task.wait(timeout)
+
+    def _on_loaded(self, models: LoadedModels) -> None:
+        self.models, self.loading_key = models, None
+        self.loaded.emit(models)
+
+    def _on_failed(self, err: UserError) -> None:
+        self.loading_key = None
+        self.failed.emit(err)
+
+
+def _snapshot(settings):
+    from dataclasses import replace
+
+    return replace(settings)

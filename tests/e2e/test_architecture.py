@@ -1,0 +1,115 @@
+"""Layering rules and one-implementation rules.
+
+The core and the trainer never import Qt (checked in a fresh interpreter with Qt blocked); the
+import-linter contracts in pyproject.toml hold; shared logic exists once.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from shared_paths import REPO
+
+ROOT = REPO
+
+BLOCK_QT = """
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('PySide6', 'PyQt5', 'PyQt6', 'shiboken6', 'qtpy', 'superqt',
+                                  'pyqtgraph'):
+            raise ImportError('Qt imported from the core: ' + name)
+sys.meta_path.insert(0, Block())
+import pkgutil, importlib, fer_desktop.core as core, fer_training
+mods = [m.name for m in pkgutil.walk_packages(core.__path__, 'fer_desktop.core.')]
+mods += [m.name for m in pkgutil.walk_packages(fer_training.__path__, 'fer_training.')]
+for m in [m for m in mods if not m.endswith('__main__')]:
+    importlib.import_module(m)
+print(len(mods))
+"""
+
+
+def test_core_and_training_never_import_qt():
+    r = subprocess.run(
+        [sys.executable, "-c", BLOCK_QT], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert int(r.stdout.strip().splitlines()[-1]) >= 15  # really walked the modules
+
+
+def test_training_does_not_use_generic_top_level_name():
+    import fer_training
+
+    assert Path(fer_training.__file__).parent.name == "fer_training"
+
+
+def test_import_linter_contracts_hold():
+    """core/training Qt-free, workers without ui, no fer_desktop <-> fer_training cycle."""
+    exe = Path(sys.executable).with_name("lint-imports")
+    r = subprocess.run([str(exe)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    assert " 0 broken" in r.stdout
+    import tomllib
+
+    names = [
+        c["name"]
+        for c in tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"][
+            "contracts"
+        ]
+    ]
+    assert len(names) >= 6 and all(f"{n} KEPT" in r.stdout for n in names), r.stdout[-2000:]
+
+
+def _sources() -> dict[str, str]:
+    files = list((ROOT / "fer_desktop").rglob("*.py")) + list((ROOT / "training").rglob("*.py"))
+    return {str(f.relative_to(ROOT)): f.read_text(encoding="utf-8") for f in files}
+
+
+def _where(pattern: str) -> list[str]:
+    import re
+
+    rx = re.compile(pattern, re.M)
+    return sorted(name for name, text in _sources().items() if rx.search(text))
+
+
+def test_shared_logic_exists_once():
+    assert _where(r"^def iou\(") == ["fer_desktop/core/geometry.py"]
+    assert _where(r"^IMAGE_EXTS\s*=") == ["fer_desktop/core/support/image_files.py"]
+    assert _where(r"np\.bincount\(.*\* ?k") == [
+        "fer_desktop/core/training/metrics.py"
+    ]  # confusion matrix
+    # One look for confusion matrices: both renderers take their colours from core.heatmap.
+    assert _where(r"^def (heat_colour|heat_rgb)\(") == ["fer_desktop/core/render/heatmap.py"]
+    for user in ("fer_desktop/ui/training/confusion.py", "training/fer_training/model_card.py"):
+        assert "fer_desktop.core.render.heatmap import" in _sources()[user], user
+    # torch's thread count: chosen once at start-up (core/support/threads.py); the trainer sets its own.
+    assert _where(r"torch\.set_num_threads\(") == [
+        "fer_desktop/core/support/threads.py",
+        "training/fer_training/cli.py",
+    ]
+
+
+def test_one_background_worker_abstraction():
+    """No hand-made thread-plus-lock-plus-counter in the GUI layers: superqt via workers/tasks."""
+    gui = {
+        k: v
+        for k, v in _sources().items()
+        if k.startswith(("fer_desktop/ui", "fer_desktop/workers"))
+    }
+    for name, text in gui.items():
+        if name == "fer_desktop/workers/tasks.py":
+            continue
+        for banned in ("threading.Thread(", "QThreadPool(", "BackgroundCall", "_LatestSlot"):
+            assert banned not in text, f"{name} uses {banned}"
+
+
+def test_live_stats_keep_their_window():
+    from fer_desktop.core.live.engine import LiveStats
+
+    stats = LiveStats(window=5)
+    for i in range(20):
+        stats.latencies.append(i)
+        stats.infer_times.append(i)
+    assert list(stats.latencies) == [15, 16, 17, 18, 19] and stats.infer_times.maxlen == 5
