@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 Box = tuple[int, int, int, int]  # (x1, y1, x2, y2) in pixels
 
 
-def iou(a: Box, b: Box) -> float:
+def iou(a: Sequence[float], b: Sequence[float]) -> float:
     """Intersection over union of two (x1, y1, x2, y2) boxes (0 when they do not overlap)."""
     iw = min(a[2], b[2]) - max(a[0], b[0])
     ih = min(a[3], b[3]) - max(a[1], b[1])
@@ -16,3 +18,9 @@ def iou(a: Box, b: Box) -> float:
     area_b = float(max(0, b[2] - b[0]) * max(0, b[3] - b[1]))
     union = area_a + area_b - inter
     return inter / union if union > 0 else 0.0
+
+
+def int_box(values: Sequence[float]) -> Box:
+    """(x1, y1, x2, y2) as ints, truncated (a detector's float box)."""
+    x1, y1, x2, y2 = (int(v) for v in values)
+    return x1, y1, x2, y2

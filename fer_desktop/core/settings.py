@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from fer_desktop.core.detectors.factory import DETECTOR_CHOICES
+from fer_desktop.core import choices
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import PRIVATE_FILE, atomic_write_text
 from fer_desktop.core.support.redaction import redact
@@ -20,7 +20,7 @@ class Settings:
     yolo_imgsz: int = 640  # YOLO input size; smaller is faster on a CPU
     model: str = ""  # emotion checkpoint; "" = the shipped default
     device: str = "auto"  # auto | cpu | cuda | mps
-    precision: str = "auto"  # auto | bf16 | fp32
+    precision: str = "auto"  # auto | bf16 | fp16 | fp32 (choices.PRECISIONS)
     backend: str = "auto"  # classifier: auto (ONNX on the CPU, torch on a GPU) | onnx | torch
     tta: bool = False
     # Face crop margin around the detector's box; None = calibrated to FER2013's framing for the
@@ -38,12 +38,17 @@ class Settings:
 
     def validate(self) -> Settings:
         problems = []
-        if self.detector not in DETECTOR_CHOICES:
-            problems.append("detector must be " + ", ".join(DETECTOR_CHOICES))
+        for name, allowed in (
+            ("detector", choices.DETECTORS),
+            ("loop_video", choices.LOOP_MODES),
+            ("backend", choices.BACKENDS),
+            ("precision", choices.PRECISIONS),
+        ):
+            problems.append(choices.one_of(name, getattr(self, name), allowed))
+        if not choices.valid_device(str(self.device)):
+            problems.append("device must be auto, cpu, mps, cuda or cuda:N")
         if not 0 <= self.smoothing < 1:
             problems.append("smoothing must be in [0, 1)")
-        if self.loop_video not in ("auto", "always", "never"):
-            problems.append("loop_video must be auto, always or never")
         if not 0 <= self.threshold <= 1:
             problems.append("threshold must be in [0, 1]")
         if not 64 <= self.yolo_imgsz <= 1920 or self.yolo_imgsz % 32:
@@ -52,11 +57,10 @@ class Settings:
             problems.append("detect_every must be >= 1")
         if self.crop_margin is not None and not -0.3 <= self.crop_margin <= 1:
             problems.append("crop_margin must be null (calibrated) or in [-0.3, 1]")
-        if self.backend not in ("auto", "onnx", "onnxruntime", "opencv", "torch"):
-            problems.append("backend must be auto, onnx, onnxruntime, opencv or torch")
-        if problems:
+        found = [p for p in problems if p]
+        if found:
             raise UserError(
-                "Invalid settings: " + "; ".join(problems) + ".", "Fix or delete the settings file."
+                "Invalid settings: " + "; ".join(found) + ".", "Fix or delete the settings file."
             )
         return self
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from fer_desktop import __version__
+from fer_desktop.core import choices
 from fer_desktop.core.pipeline.shared_models import load_models
 from fer_desktop.core.settings import Settings
 from fer_desktop.core.support.errors import UserError
@@ -34,11 +35,11 @@ from fer_desktop.workers.model_service import ModelService
 
 log = logging.getLogger(__name__)
 
-DETECTORS = (
-    ("auto", "&Auto (YOLOv8 if downloaded, else YuNet)"),
-    ("yunet", "Offline Yu&Net"),
-    ("yolo", "&YOLOv8 face"),
-)
+DETECTOR_TEXT = {
+    "auto": "&Auto (YOLOv8 if downloaded, else YuNet)",
+    "yunet": "Offline Yu&Net",
+    "yolo": "&YOLOv8 face",
+}
 
 ABOUT = f"""<h3>fer-desktop {__version__}</h3>
 <p>Live facial emotion recognition: finds every face in a camera, video or photo and shows one of
@@ -181,7 +182,7 @@ class MainWindow(QMainWindow):
         self._action(m, "Use &default model", lambda: self.use_model(""))
         m = bar.addMenu("&Detector")
         self.detector_actions = QActionGroup(self)
-        for key, text in DETECTORS:
+        for key, text in ((k, DETECTOR_TEXT[k]) for k in choices.DETECTORS):
             act = self._action(m, text, lambda k=key: self.use_detector(k))
             act.setCheckable(True)
             act.setData(key)

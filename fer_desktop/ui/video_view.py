@@ -17,8 +17,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from fer_desktop.core.photos.annotate import draw_banner
-from fer_desktop.core.render.overlay import draw_faces
+from fer_desktop.core.render.overlay import draw_banner, draw_faces
 from fer_desktop.core.types import FaceResult
 
 BACKGROUND = QColor(24, 24, 28)

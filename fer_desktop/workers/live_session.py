@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from fer_desktop.core.live.engine import LiveEngine
 from fer_desktop.core.live.sources import FrameSource, SourceSpec, parse_source
-from fer_desktop.core.sessions.recorder import LiveRecorder
+from fer_desktop.core.sessions.live_recorder import LiveRecorder
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.workers.tasks import LatestTask
 
@@ -60,8 +60,12 @@ class LiveSession(QObject):
         self._opener.finished.connect(self._on_opened)
         self._opener.failed.connect(self._on_open_failed)
         self._opener.dropped.connect(lambda source: source.release())  # stopped while opening
-        self._paint_timer = QTimer(self, interval=PAINT_INTERVAL_MS, timeout=self._poll)
-        self._stats_timer = QTimer(self, interval=stats_interval_ms, timeout=self._emit_stats)
+        self._paint_timer = QTimer(self)
+        self._paint_timer.setInterval(PAINT_INTERVAL_MS)
+        self._paint_timer.timeout.connect(self._poll)
+        self._stats_timer = QTimer(self)
+        self._stats_timer.setInterval(stats_interval_ms)
+        self._stats_timer.timeout.connect(self._emit_stats)
 
     # ----------------------------------------------------------------------------------- API
     @property

@@ -16,7 +16,8 @@ from fer_desktop.workers.tasks import LatestTask
 
 
 class ModelService(QObject):
-    """`request(settings)` loads the models those settings name, unless they are loaded/loading.
+    """`request(settings)` loads the models those settings name, unless they are loaded/loading;
+    `when_ready(settings, callback, owner=...)` runs the callback with them, now or once loaded.
 
     Signals: `loading()` when a load starts, `loaded(LoadedModels)`, `failed(UserError)`.
     """
@@ -31,6 +32,7 @@ class ModelService(QObject):
         self.models: LoadedModels | None = None
         self.loading_key: tuple | None = None
         self.loads = 0  # how many loads were started (the app must not load twice)
+        self._waiting: dict[object, tuple[tuple, Callable[[LoadedModels], None]]] = {}
         self._task = LatestTask("Loading the face detector and emotion model", self)
         self._task.finished.connect(self._on_loaded)
         self._task.failed.connect(self._on_failed)
@@ -52,6 +54,27 @@ class ModelService(QObject):
             self.loading.emit()
         return None
 
+    def when_ready(
+        self, settings, callback: Callable[[LoadedModels], None], *, owner: object
+    ) -> bool:
+        """Call `callback(models)` with the models `settings` name: at once when they are loaded
+        (returns True), else when their load ends (returns False). One wait per owner: a newer
+        call replaces the owner's older one; a failed load drops every wait after `failed` (which says why)."""
+        if (m := self.current(settings)) is not None:
+            self._waiting.pop(owner, None)
+            callback(m)
+            return True
+        self._waiting[owner] = (models_key(settings), callback)
+        self.request(settings)
+        return False
+
+    def waiting(self, owner: object) -> bool:
+        """`owner` is waiting for models (a `when_ready` callback has not run yet)."""
+        return owner in self._waiting
+
+    def cancel_wait(self, owner: object) -> None:
+        self._waiting.pop(owner, None)
+
     @property
     def busy(self) -> bool:
         return self._task.busy
@@ -60,15 +83,21 @@ class ModelService(QObject):
         """Forget a running load and wait for its thread (it may be inside torch)."""
         self._task.cancel()
         self.loading_key = None
+        self._waiting.clear()
         return self._task.wait(timeout)
 
     def _on_loaded(self, models: LoadedModels) -> None:
         self.models, self.loading_key = models, None
         self.loaded.emit(models)
+        for owner, (key, callback) in list(self._waiting.items()):
+            if key == models.key and self._waiting.get(owner, (None,))[0] == key:
+                del self._waiting[owner]
+                callback(models)
 
     def _on_failed(self, err: UserError) -> None:
         self.loading_key = None
-        self.failed.emit(err)
+        self.failed.emit(err)  # a handler can still ask waiting(owner): was it waiting?
+        self._waiting.clear()
 
 
 def _snapshot(settings):

@@ -45,7 +45,7 @@ class _Tracked:
 
     def run(self) -> None:
         try:
-            super().run()
+            super().run()  # type: ignore[misc]  # WorkerBase.run, after this mixin in the MRO
         finally:
             self._cleanup()
             self.done.set()
@@ -87,7 +87,7 @@ class LatestTask(QObject):
         super().__init__(parent)
         self.what = what
         self._current: WorkerBase | None = None
-        self._workers: list[WorkerBase] = []  # started and not yet known to be done
+        self._workers: list[_Tracked] = []  # started and not yet known to be done
         _ensure_pool_capacity()
 
     # ----------------------------------------------------------------------------------- API
@@ -109,8 +109,9 @@ class LatestTask(QObject):
         if isinstance(worker, GeneratorWorker):
             worker.yielded.connect(self._on_yielded)
         self._current = worker
+        assert isinstance(worker, _Tracked)
         self._workers = [w for w in self._workers if not w.done.is_set()] + [worker]
-        worker.start()
+        worker.start()  # type: ignore[attr-defined]  # WorkerBase.start
 
     def cancel(self) -> None:
         """Forget the running call (its outcome is dropped); a generator stops at its next yield."""

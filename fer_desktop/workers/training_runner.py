@@ -3,13 +3,15 @@ JSON-lines output into Qt signals."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections import deque
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
+
+from fer_desktop.core.training import events
+from fer_desktop.core.training.run_folder import RunFolder
 
 STDERR_TAIL_LINES = 20
 
@@ -52,11 +54,12 @@ class TrainingRunner(QObject):
         self._command = command
         self._stop_timeout_ms = stop_timeout_ms
         self._proc: QProcess | None = None
-        self._kill_timer = QTimer(self, singleShot=True, timeout=self._kill)
+        self._kill_timer = QTimer(self)
+        self._kill_timer.setSingleShot(True)
+        self._kill_timer.timeout.connect(self._kill)
         self._reset()
 
     def _reset(self) -> None:
-        self._out = bytearray()
         self._err = bytearray()
         self._stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
         self._terminal: dict | None = None  # finished / stopped / error event, once seen
@@ -70,6 +73,10 @@ class TrainingRunner(QObject):
     def is_stopping(self) -> bool:
         """A stop was asked for and the process has not ended yet."""
         return self._stopping and self.is_running()
+
+    def _running_proc(self) -> QProcess:
+        assert self._proc is not None, "no training process was started"
+        return self._proc
 
     def is_running(self) -> bool:
         return self._proc is not None and self._proc.state() != QProcess.ProcessState.NotRunning
@@ -100,7 +107,7 @@ class TrainingRunner(QObject):
         if not self.is_running() or self._stopping:
             return
         self._stopping = True
-        self._proc.terminate()
+        self._running_proc().terminate()
         if os.name == "nt":  # console programs on Windows ignore WM_CLOSE: no clean stop there
             self._kill_timer.start(min(self._stop_timeout_ms, 2_000))
         else:
@@ -111,36 +118,35 @@ class TrainingRunner(QObject):
         if not self.is_running():
             return True
         self._stopping = True
-        self._proc.terminate()
-        if self._proc.waitForFinished(timeout_ms):
+        self._running_proc().terminate()
+        if self._running_proc().waitForFinished(timeout_ms):
             return True
-        self._proc.kill()
-        self._proc.waitForFinished(5_000)
+        self._running_proc().kill()
+        self._running_proc().waitForFinished(5_000)
         return False
 
     def _kill(self) -> None:
         if self.is_running():
             self.log.emit(
-                {
-                    "event": "log",
-                    "level": "warning",
-                    "message": "training did not stop in time; killing it (last.pt keeps the last complete epoch)",
-                }
+                events.log_event(
+                    "warning",
+                    "training did not stop in time; killing it (last.pt keeps the last complete epoch)",
+                )
             )
-            self._proc.kill()
+            self._running_proc().kill()
 
     # --- output ----------------------------------------------------------------------------
 
     def _read_stdout(self) -> None:
-        self._out += self._proc.readAllStandardOutput().data()
-        while (i := self._out.find(b"\n")) >= 0:
-            line = bytes(self._out[:i]).decode("utf-8", errors="replace").strip()
-            del self._out[: i + 1]
+        proc = self._running_proc()
+        proc.setReadChannel(QProcess.ProcessChannel.StandardOutput)
+        while proc.canReadLine():
+            line = bytes(proc.readLine().data()).decode("utf-8", errors="replace").strip()
             if line:
                 self._handle_line(line)
 
     def _read_stderr(self) -> None:
-        self._err += self._proc.readAllStandardError().data()
+        self._err += bytes(self._running_proc().readAllStandardError().data())
         self._err = self._err.replace(b"\r", b"\n")  # progress bars rewrite their line with \r
         while (i := self._err.find(b"\n")) >= 0:
             line = bytes(self._err[:i]).decode("utf-8", errors="replace").rstrip()
@@ -149,35 +155,40 @@ class TrainingRunner(QObject):
                 self._stderr_tail.append(line)
 
     def _handle_line(self, line: str) -> None:
-        try:
-            ev = json.loads(line)
-        except ValueError:
-            ev = None
-        if not isinstance(ev, dict) or "event" not in ev:  # a stray print from a library
-            self.log.emit({"event": "log", "level": "output", "message": line})
+        ev = events.parse_line(line)
+        if ev is None:  # a stray print from a library
+            self.log.emit(events.log_event("output", line))
             return
-        kind = ev["event"]
-        if kind == "start":
-            self.run_dir = ev.get("run_dir")
-            self.started.emit(ev)
-        elif kind == "progress":
-            self.progress.emit(ev)
-        elif kind == "epoch":
-            self.epochs_seen += 1
-            self.epoch.emit(ev)
-        elif kind == "log":
-            self.log.emit(ev)
-        elif kind == "best":
-            self.best.emit(ev)
-        elif kind in ("finished", "stopped"):
-            self._terminal = ev
-            self.run_dir = ev.get("run_dir") or self.run_dir
-            self.finished.emit(ev)
-        elif kind == "error":
-            self._terminal = ev
-            self._fail(ev.get("message", "Training failed."), ev.get("hint", ""))
-        else:
-            self.log.emit({"event": "log", "level": "debug", "message": line})
+        self.HANDLERS[ev["event"]](self, ev)
+
+    def _on_start(self, ev: dict) -> None:
+        self.run_dir = ev.get("run_dir")
+        self.started.emit(ev)
+
+    def _on_epoch(self, ev: dict) -> None:
+        self.epochs_seen += 1
+        self.epoch.emit(ev)
+
+    def _on_end(self, ev: dict) -> None:
+        self._terminal = ev
+        self.run_dir = ev.get("run_dir") or self.run_dir
+        self.finished.emit(ev)
+
+    def _on_error_event(self, ev: dict) -> None:
+        self._terminal = ev
+        self._fail(ev.get("message", "Training failed."), ev.get("hint", ""))
+
+    # One handler per event kind (events.KINDS; a test checks none is missing).
+    HANDLERS: dict[str, Callable[[TrainingRunner, dict], None]] = {
+        "start": _on_start,
+        "progress": lambda self, ev: self.progress.emit(ev),
+        "epoch": _on_epoch,
+        "log": lambda self, ev: self.log.emit(ev),
+        "best": lambda self, ev: self.best.emit(ev),
+        "finished": _on_end,
+        "stopped": _on_end,
+        "error": _on_error_event,
+    }
 
     def _fail(self, message: str, hint: str = "") -> None:
         self.last_error = {"message": message, "hint": hint}
@@ -189,10 +200,12 @@ class TrainingRunner(QObject):
         self._kill_timer.stop()
         self._read_stdout()
         self._read_stderr()
-        out, err = (
-            bytes(b).decode("utf-8", errors="replace").strip() for b in (self._out, self._err)
+        out = (
+            bytes(self._running_proc().readAllStandardOutput().data())
+            .decode("utf-8", errors="replace")
+            .strip()
         )
-        self._out.clear()
+        err = bytes(self._err).decode("utf-8", errors="replace").strip()
         self._err.clear()
         if err:  # a last line without a newline
             self._stderr_tail.append(err)
@@ -223,12 +236,11 @@ class TrainingRunner(QObject):
     def _on_error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:  # `finished` never follows this one
             self._fail(
-                f"Could not start the training process ({self._proc.errorString()}).",
+                f"Could not start the training process ({self._running_proc().errorString()}).",
                 "Reinstall fer_desktop; the trainer executable is missing.",
             )
             self.exited.emit(-1)
 
     def _best_checkpoint(self) -> str | None:
-        if self.run_dir and os.path.exists(os.path.join(self.run_dir, "best.pt")):
-            return os.path.join(self.run_dir, "best.pt")
-        return None
+        best = RunFolder(self.run_dir).best_if_saved() if self.run_dir else None
+        return str(best) if best else None

@@ -50,7 +50,7 @@ def test_evaluate_prints_every_class_name_whole_and_the_mean_recall():
 
 
 def test_an_uncertain_face_names_its_runner_up():
-    from fer_desktop.cli import _face_text
+    from fer_desktop.cli.annotate import _face_text
 
     probs = {"sad": 0.36, "neutral": 0.3, "happy": 0.34}
     face = {"label": "uncertain", "confidence": 0.36, "probabilities": probs, "emoji": "🤔"}

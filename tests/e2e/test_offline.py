@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from shared_paths import FACES, FER_ZIP, VIDEOS
+from shared_paths import FACES, FER_ZIP, REPO, VIDEOS
 
-GUARD = Path(__file__).with_name("netguard.py")
+GUARD = REPO / "tests" / "netguard.py"
 PHOTO = FACES / "obama.jpg"
 VIDEO = VIDEOS / "talking-720p.mp4"
 

@@ -173,7 +173,7 @@ def test_annotate_says_why_a_copy_could_not_be_saved(tmp_path):
 
 
 def test_annotating_a_folder_again_skips_its_own_copies(tmp_path):
-    from fer_desktop.core.photos.annotate import collect_images
+    from fer_desktop.core.photos.io import collect_images
 
     for name in ("a.jpg", "a_annotated.jpg", "a_annotated-2.jpg", "b_annotated_not.jpg"):
         cv2.imwrite(str(tmp_path / name), np.zeros((8, 8, 3), np.uint8))
@@ -197,7 +197,7 @@ def test_fer_train_on_a_read_only_folder_is_one_message(tmp_path):
 
 def test_a_full_disk_during_a_checkpoint_is_a_message(tmp_path, monkeypatch):
     torch = pytest.importorskip("torch")
-    from fer_training.runs import save_checkpoint
+    from fer_training.checkpoint import save_checkpoint
 
     def full(*a, **k):
         raise RuntimeError("[enforce fail at inline_container.cc:626] . unexpected pos 512")

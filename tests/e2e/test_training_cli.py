@@ -154,6 +154,7 @@ def test_stop_with_sigterm_then_resume_continues_the_epochs(tmp_path: Path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        proc.stdout.close()
     assert code != 0 and code == 3  # 3 = stopped
     stopped = of(events, "stopped")
     assert stopped and stopped[0]["epochs_done"] == 1, events[-3:]
@@ -244,8 +245,8 @@ def test_malformed_dataset_is_an_error_event(tmp_path: Path, kind: str):
 @pytest.mark.slow
 def test_inception_resnet_v2_trains_a_step_and_loads_in_the_app(tmp_path: Path):
     from fer_desktop.core.classify.nets import ARCHITECTURES, build_model
-    from fer_training.config import TrainConfig
-    from fer_training.engine import checkpoint_payload
+    from fer_desktop.core.training.config import TrainConfig
+    from fer_training.checkpoint import checkpoint_payload
 
     spec = ARCHITECTURES["inception_resnet_v2"]
     assert spec.input_size == 299
@@ -276,7 +277,7 @@ def test_ema_warms_up_and_the_better_weights_are_validated():
     showed "all neutral"; the ramped EMA follows the raw weights early, and whichever of raw and EMA
     validates better is the one shown and shipped."""
     from fer_desktop.core.classify.nets import build_model
-    from fer_training.engine import _pick_weights, make_ema
+    from fer_training.engine import make_ema, pick_weights
 
     torch.manual_seed(0)
     model = build_model("tiny_cnn")
@@ -296,7 +297,7 @@ def test_ema_warms_up_and_the_better_weights_are_validated():
     x = torch.randn(64, 1, 48, 48)
     y = model.eval()(x).argmax(1)  # labels the raw model gets right
     loader = [(x, y)]
-    chosen, source, raw_acc, _, acc, _, per_set, score = _pick_weights(
+    chosen, source, raw_acc, _, acc, _, per_set, score = pick_weights(
         model, ema, [("val", loader)], torch.device("cpu"), "fp32", 7
     )
     assert source == "raw" and chosen is model and acc == raw_acc == 1.0

@@ -80,18 +80,18 @@ def make_tab(qtbot, tmp_path, monkeypatch, runners):
 
     yield make
     for tab in tabs:
-        assert tab.settings.wait_idle(30_000), "a dataset check thread is still running"
+        assert tab.form.wait_idle(30_000), "a dataset check thread is still running"
 
 
 def choose_dataset(qtbot, tab, path: Path, button: str = "folder") -> None:
     tab.fake_dialogs.answers.append(str(path))
     label = "Folder" if button == "folder" else "Zip"
-    b = next(w for w in tab.settings.findChildren(QPushButton) if w.text().startswith(label))
+    b = next(w for w in tab.form.findChildren(QPushButton) if w.text().startswith(label))
     qtbot.mouseClick(b, Qt.MouseButton.LeftButton)
 
 
 def tiny_settings(tab, arch: str = "tiny_cnn", epochs: int = 2) -> None:
-    s = tab.settings
+    s = tab.form
     s.set_arch(arch)
     s.epochs.setValue(epochs)
     s.batch_size.setValue(32)
@@ -218,9 +218,9 @@ def test_malformed_dataset_shows_the_error_at_once(qtbot, make_tab, tmp_path):
     tab = make_tab()
     assert not tab.start_button.isEnabled()
     choose_dataset(qtbot, tab, bad)
-    qtbot.waitUntil(lambda: "✖" in tab.settings.data_status.text(), timeout=30_000)
-    assert "does not look like a face-expression dataset" in tab.settings.data_status.text()
-    assert "train/<class>" in tab.settings.data_status.text()
+    qtbot.waitUntil(lambda: "✖" in tab.form.data_status.text(), timeout=30_000)
+    assert "does not look like a face-expression dataset" in tab.form.data_status.text()
+    assert "train/<class>" in tab.form.data_status.text()
     assert not tab.start_button.isEnabled()
     tab.start()  # even called directly, nothing starts
     assert not tab.runner.is_running()
@@ -228,7 +228,7 @@ def test_malformed_dataset_shows_the_error_at_once(qtbot, make_tab, tmp_path):
     fake_zip = tmp_path / "faces.zip"
     fake_zip.write_text("not a zip")
     choose_dataset(qtbot, tab, fake_zip, button="zip")
-    qtbot.waitUntil(lambda: "not a readable zip" in tab.settings.data_status.text(), timeout=30_000)
+    qtbot.waitUntil(lambda: "not a readable zip" in tab.form.data_status.text(), timeout=30_000)
     assert not tab.start_button.isEnabled()
 
 
@@ -236,7 +236,7 @@ def test_malformed_dataset_shows_the_error_at_once(qtbot, make_tab, tmp_path):
 def test_real_run_curves_matrix_and_use_model(qtbot, make_tab):
     tab = make_tab()
     choose_dataset(qtbot, tab, FER_ZIP, button="zip")
-    qtbot.waitUntil(lambda: "train 28,278" in tab.settings.data_status.text(), timeout=60_000)
+    qtbot.waitUntil(lambda: "train 28,278" in tab.form.data_status.text(), timeout=60_000)
     assert tab.start_button.isEnabled()
     tiny_settings(tab, "tiny_cnn", epochs=2)
     finished = []
@@ -286,7 +286,7 @@ def test_real_run_curves_matrix_and_use_model(qtbot, make_tab):
 @pytest.mark.skipif(not FER_ZIP.is_file(), reason="needs the FER2013 zip")
 def test_stop_during_a_run_then_resume(qtbot, make_tab):
     tab = make_tab()
-    tab.settings.set_dataset(str(FER_ZIP))
+    tab.form.set_dataset(str(FER_ZIP))
     qtbot.waitUntil(lambda: tab.start_button.isEnabled(), timeout=60_000)
     tiny_settings(tab, "tiny_cnn", epochs=3)
     events = []

@@ -19,7 +19,9 @@ from fer_desktop.core.live.engine import LiveEngine
 from fer_desktop.core.live.sources import FrameSource, parse_source
 from fer_desktop.core.pipeline.pipeline import build_pipeline
 from fer_desktop.core.sessions.analyze import analyze_video, iter_analyze
-from fer_desktop.core.sessions.recorder import CSV_COLUMNS, LiveRecorder, SessionRecorder
+from fer_desktop.core.sessions.layout import CSV_COLUMNS
+from fer_desktop.core.sessions.live_recorder import LiveRecorder
+from fer_desktop.core.sessions.recorder import SessionRecorder
 from fer_desktop.core.settings import Settings
 from fer_desktop.core.support.errors import UserError
 

@@ -23,6 +23,7 @@ from fer_desktop.core.detectors import (
     YoloFaceDetector,
     YuNetFaceDetector,
     fetch_yolo_weights,
+    find_yolo_weights,
     make_detector,
     resolve_kind,
     yolo_weights_cached,
@@ -331,7 +332,7 @@ def test_yolo_accepts_local_pt_file_and_app_device_names(yolo_face_pt, no_networ
 def test_empty_cache_offline_is_a_user_error(offline_hub, no_network):
     assert yolo_weights_cached() is None
     with pytest.raises(UserError) as info:
-        YoloFaceDetector()
+        find_yolo_weights()
     assert "not downloaded" in info.value.message
     assert "YuNet" in info.value.hint and "Fetch" in info.value.hint
     with pytest.raises(UserError):

@@ -8,7 +8,7 @@ import socket
 import httpx
 import pytest
 
-from fer_desktop.core.detectors.factory import download_error
+from fer_desktop.core.detectors.weights import download_error
 
 
 @pytest.mark.parametrize(

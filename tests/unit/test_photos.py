@@ -15,6 +15,7 @@ import pytest
 
 from fer_desktop.core.emotions import CLASSES
 from fer_desktop.core.photos import annotate as photos
+from fer_desktop.core.photos import io as photo_io
 from fer_desktop.core.pipeline.pipeline import build_pipeline
 from fer_desktop.core.settings import Settings
 from fer_desktop.core.support.errors import UserError
@@ -49,12 +50,12 @@ def png_header_only(path: Path, width: int, height: int) -> Path:
 
 def test_load_image_reads_bgr_and_unicode_paths(testdata, tmp_path):
     src = testdata / "faces" / "obama.jpg"
-    img = photos.load_image(src)
+    img = photo_io.load_image(src)
     assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3
     assert img.shape[:2] == cv2.imread(str(src)).shape[:2]
     uni = tmp_path / "Фото été 写真.jpg"
     shutil.copy(src, uni)
-    assert np.array_equal(photos.load_image(uni), img)
+    assert np.array_equal(photo_io.load_image(uni), img)
 
 
 def test_grayscale_and_alpha_images_become_bgr(tmp_path):
@@ -62,8 +63,8 @@ def test_grayscale_and_alpha_images_become_bgr(tmp_path):
     cv2.imwrite(str(gray), np.full((40, 50), 77, np.uint8))
     rgba = tmp_path / "rgba.png"
     cv2.imwrite(str(rgba), np.zeros((30, 20, 4), np.uint8))
-    assert photos.load_image(gray).shape == (40, 50, 3)
-    assert photos.load_image(rgba).shape == (30, 20, 3)
+    assert photo_io.load_image(gray).shape == (40, 50, 3)
+    assert photo_io.load_image(rgba).shape == (30, 20, 3)
 
 
 @pytest.mark.parametrize("kind", ["missing", "empty", "truncated", "text", "folder"])
@@ -78,7 +79,7 @@ def test_unusable_files_raise_a_clear_user_error(kind, testdata, tmp_path):
     elif kind == "folder":
         path.mkdir()
     with pytest.raises(UserError) as info:
-        photos.load_image(path)
+        photo_io.load_image(path)
     assert path.name in info.value.message
     assert info.value.hint  # says what to do
 
@@ -86,17 +87,17 @@ def test_unusable_files_raise_a_clear_user_error(kind, testdata, tmp_path):
 def test_huge_image_is_refused_before_decoding(tmp_path):
     path = png_header_only(tmp_path / "huge.png", 12_000, 10_000)  # 120 MP
     with pytest.raises(UserError, match="too large") as info:
-        photos.load_image(path)
+        photo_io.load_image(path)
     assert "120 MP" in info.value.message and "100 MP" in info.value.message
     # Beyond Pillow's own decompression-bomb limit too.
     bomb = png_header_only(tmp_path / "bomb.png", 30_000, 30_000)
     with pytest.raises(UserError, match="too large"):
-        photos.load_image(bomb)
+        photo_io.load_image(bomb)
 
 
 def test_annotate_two_people_finds_two_faces_and_draws(pipeline, testdata):
     path = testdata / "faces" / "two_people.jpg"
-    original = photos.load_image(path)
+    original = photo_io.load_image(path)
     result, annotated = photos.annotate_image(pipeline, path)
     assert len(result.faces) == 2
     assert sorted(f.track_id for f in result.faces) == [1, 2]  # faces numbered from 1, as live
@@ -131,7 +132,7 @@ def test_save_never_overwrites_and_keeps_originals(pipeline, testdata, tmp_path)
     second = photos.save_annotated(annotated, src, tmp_path)
     assert second != first and second.exists()
     assert sha(first) == first_hash and sha(src) == before
-    assert photos.load_image(first).shape == annotated.shape
+    assert photo_io.load_image(first).shape == annotated.shape
     assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temp files
 
 
@@ -150,7 +151,7 @@ def test_faces_csv(pipeline, testdata, tmp_path):
     assert again.name == "faces-1.csv"
     with out.open(encoding="utf-8", newline="") as f:
         read = list(csv.DictReader(f))
-    assert list(read[0].keys()) == list(photos.CSV_COLUMNS)
+    assert list(read[0].keys()) == list(photos.PHOTO_CSV_COLUMNS)
     assert len(read) == 2
     for row, face in zip(read, result.faces):
         assert row["image"] == "two_people.jpg"
@@ -164,5 +165,5 @@ def test_collect_images_expands_folders(testdata, tmp_path):
     (tmp_path / "sub").mkdir()
     shutil.copy(testdata / "faces" / "obama.jpg", tmp_path / "sub" / "a.jpg")
     (tmp_path / "notes.txt").write_text("x")
-    got = photos.collect_images([tmp_path, testdata / "faces" / "biden.jpg"])
+    got = photo_io.collect_images([tmp_path, testdata / "faces" / "biden.jpg"])
     assert got == [tmp_path / "sub" / "a.jpg", testdata / "faces" / "biden.jpg"]

@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 
 from fer_desktop.core.emotions import CLASSES
+from fer_desktop.core.sessions.live_recorder import LiveRecorder
 from fer_desktop.core.sessions.recorder import (
     CSV_COLUMNS,
-    LiveRecorder,
     SessionRecorder,
     new_session_dir,
     sessions_dir,

@@ -12,8 +12,8 @@ import threading
 from dataclasses import MISSING, fields
 
 from fer_desktop.core.support.errors import UserError
-from fer_desktop.core.training.config import CHOICES
-from fer_training.config import TrainConfig
+from fer_desktop.core.training import events
+from fer_desktop.core.training.config import CHOICES, TrainConfig
 
 
 def _architectures() -> list[str]:
@@ -75,6 +75,7 @@ class _Progress:
         self.enabled = enabled
         self.bar = None
         self.epochs = 0
+        self.first = 1  # the first epoch of this process (a resumed run starts later)
 
     def __call__(self, ev: dict) -> None:
         if not self.enabled:
@@ -124,15 +125,14 @@ def main(argv: list[str] | None = None, prog: str = "fer-train") -> int:
         for data in _given_data(argv):
             check_bounds(data)
     except UserError as exc:
-        sys.stdout.write(json.dumps({"event": "error", "message": exc.message, "hint": exc.hint}))
-        sys.stdout.write("\n")
+        sys.stdout.write(events.to_line(events.error_event(exc.message, exc.hint)))
         print(f"error: {exc.message}\n  {exc.hint}", file=sys.stderr)
         return 2
     args = build_parser(prog).parse_args(argv)
     progress = _Progress(enabled=not args.no_progress and sys.stderr.isatty())
 
     def emit(ev: dict) -> None:
-        sys.stdout.write(json.dumps(ev) + "\n")
+        sys.stdout.write(events.to_line(ev))
         sys.stdout.flush()
         progress(ev)
 
@@ -147,31 +147,29 @@ def main(argv: list[str] | None = None, prog: str = "fer-train") -> int:
         except (ValueError, OSError):
             pass
     try:
-        base = (
-            TrainConfig.from_file(args.config).to_dict() if args.config else TrainConfig().to_dict()
-        )
+        # The settings given as flags, once: they override the --config file and, on --resume,
+        # the run's saved settings.
+        given = {}
         for f in fields(TrainConfig):
             v = getattr(args, f.name, None)
             if v is not None:
-                base[f.name] = v[0] if f.name == "data" and len(v) == 1 else v
-        cfg = TrainConfig.from_dict(base)
+                given[f.name] = v[0] if f.name == "data" and len(v) == 1 else v
+        base = (
+            TrainConfig.from_file(args.config).to_dict() if args.config else TrainConfig().to_dict()
+        )
+        cfg = TrainConfig.from_dict({**base, **given})
         if not cfg.data and not args.resume:
             raise UserError("No dataset given.", "Pass --data FOLDER_OR_ZIP (or a fer2013.csv).")
         if cfg.threads:
             import torch
 
             torch.set_num_threads(cfg.threads)  # once, at start-up, for this training process only
-        from fer_training.engine import run
+        from fer_training.fit import run
 
-        given = {
-            f.name: base[f.name]
-            for f in fields(TrainConfig)
-            if getattr(args, f.name, None) is not None
-        }
         summary = run(cfg, emit, stop=stop, resume=args.resume, overrides=given)
         return 0 if summary["event"] == "finished" else 3
     except UserError as exc:
-        emit({"event": "error", "message": exc.message, "hint": exc.hint})
+        emit(events.error_event(exc.message, exc.hint))
         return 2
     except Exception as exc:  # an unexpected crash still reaches the GUI as one message
         logging.getLogger("fer_training").exception("training failed")
@@ -181,7 +179,7 @@ def main(argv: list[str] | None = None, prog: str = "fer-train") -> int:
             if logs
             else "Run fer-train again in a terminal to see the traceback."
         )
-        emit({"event": "error", "message": f"{type(exc).__name__}: {exc}", "hint": hint})
+        emit(events.error_event(f"{type(exc).__name__}: {exc}", hint))
         return 1
 
 

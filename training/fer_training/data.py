@@ -10,8 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, IterableDataset
 
+from fer_desktop.core.training.config import TrainConfig
 from fer_desktop.core.training.datasets import Split
-from fer_training.config import TrainConfig
 
 
 def augment(x: torch.Tensor, cfg: TrainConfig, gen: torch.Generator) -> torch.Tensor:

@@ -15,9 +15,9 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from fer_desktop.core.emotions import CLASSES
+from fer_desktop.core.training.config import TrainConfig
 from fer_desktop.core.training.datasets import Dataset, Split, load_dataset, train_val_splits
-from fer_training.config import TrainConfig
-from fer_training.metrics import confusion_matrix, per_class
+from fer_desktop.core.training.metrics import confusion_matrix, per_class
 
 _SEQUENCE = re.compile(r"^(S\d+_\d+)_\d+$")
 

@@ -22,7 +22,7 @@ import torch
 
 from fer_desktop.core.classify.torch_backend import load_checkpoint
 from fer_desktop.core.support.errors import UserError
-from fer_training.config import TrainConfig
+from fer_desktop.core.training.config import TrainConfig
 from fer_training.multidata import load_training_data
 
 

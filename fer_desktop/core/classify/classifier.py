@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fer_desktop.core.choices import BACKENDS
 from fer_desktop.core.classify.crops import CropSpec, face_crops
 from fer_desktop.core.classify.onnx_backend import OnnxNet, describe, engine_available, sha256_of
 from fer_desktop.core.support.errors import UserError
@@ -28,7 +29,7 @@ from fer_desktop.core.support.resources import FULL_BUILD_HINT, resource_path, t
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "fer_net.pt"
-BACKENDS = ("auto", "onnx", "onnxruntime", "opencv", "torch")
+
 EXPORT_HINT = "Export it once with: python -m fer_training.export {pt}"
 
 
@@ -141,6 +142,7 @@ class EmotionClassifier:
                 raise UserError(f"{self.path.name}: {why_not_onnx}.", EXPORT_HINT.format(pt=pt))
             self._load_onnx(onnx, engine)
         elif pt is None:  # an export alone, with settings that would prefer a GPU: CPU it is
+            assert onnx is not None  # found() gives a .pt, an .onnx or both
             self._load_onnx(onnx, engine)
         else:  # a GPU or bf16/fp16 was asked for, or the .pt has no usable export
             if not torch_available():
@@ -225,7 +227,7 @@ class EmotionClassifier:
         self.val_split = meta.get("val_split")
         self.val_count = meta.get("val_count")
         cal = meta.get("calibration") or None
-        self._calibration = None
+        self._calibration: tuple[float, np.ndarray] | None = None
         if cal:
             prior = np.asarray(cal.get("prior") or [1.0] * len(self.classes), np.float64)
             tau = float(cal.get("tau", 0.0))
@@ -240,7 +242,7 @@ class EmotionClassifier:
 
         net = TorchNet(ckpt, pt.name, device=device, precision=precision)
         self._describe_self(ckpt)
-        self._net = net
+        self._net: TorchNet | OnnxNet = net
         self.model_file = pt
         self.backend = "torch"
         self.device = Device(net.device.type, net.device.index)
@@ -310,6 +312,7 @@ class EmotionClassifier:
         temperature scaling (confidences that mean what they say) and post-hoc logit adjustment
         (Menon et al. 2021: divide by the training class frequencies to the power tau, so the
         rare classes, disgust above all, are found)."""
+        assert self._calibration is not None, "the model has no calibration"
         temperature, log_prior = self._calibration
         z = (np.log(np.clip(np.asarray(probs, np.float64), 1e-12, 1.0)) - log_prior) / temperature
         z -= z.max(1, keepdims=True)

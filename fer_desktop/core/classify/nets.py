@@ -53,8 +53,14 @@ def build_model(name: str, num_classes: int = 7, **kwargs) -> nn.Module:
     return ARCHITECTURES[name].build(num_classes=num_classes, **kwargs)
 
 
-def _conv_bn(cin: int, cout: int, k: int = 3, stride: int = 1, padding: int | None = None):
-    pad = k // 2 if padding is None else padding
+def _conv_bn(
+    cin: int,
+    cout: int,
+    k: int | tuple[int, int] = 3,
+    stride: int = 1,
+    padding: int | tuple[int, int] | None = None,
+):
+    pad = (k // 2 if isinstance(k, int) else (k[0] // 2, k[1] // 2)) if padding is None else padding
     return nn.Sequential(
         nn.Conv2d(cin, cout, k, stride=stride, padding=pad, bias=False),
         nn.BatchNorm2d(cout),

@@ -53,6 +53,7 @@ def _fields(buf: memoryview):
         if number == 0:
             raise ValueError("field number 0")
         if wire == 0:
+            value: int | memoryview | bytes
             value, i = _varint(buf, i)
         elif wire in (1, 5):
             n = 8 if wire == 1 else 4

@@ -6,16 +6,14 @@ nor ultralytics; the YOLO detector imports them when it is built.
 """
 
 from fer_desktop.core.detectors.base import MIN_FRAME_SIDE, FaceDetector, as_bgr, clip_box
-from fer_desktop.core.detectors.factory import (
+from fer_desktop.core.detectors.factory import DETECTOR_CHOICES, make_detector, resolve_kind
+from fer_desktop.core.detectors.weights import (
     BUNDLED_YOLO_NAME,
-    DETECTOR_CHOICES,
     YOLO_FILENAME,
     YOLO_REPO_ID,
     bundled_yolo_weights,
     fetch_yolo_weights,
     find_yolo_weights,
-    make_detector,
-    resolve_kind,
     yolo_available,
     yolo_weights_cached,
 )

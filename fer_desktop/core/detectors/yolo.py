@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 
 from fer_desktop.core.detectors.base import MIN_FACE, as_bgr, clip_box
-from fer_desktop.core.detectors.factory import YOLO_REPO_ID, find_yolo_weights
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.threads import keep_torch_threads
 from fer_desktop.core.types import Detection
@@ -97,9 +96,8 @@ def _not_a_model(path: Path, why: str = "") -> UserError:
 class YoloFaceDetector:
     """YOLOv8 fine-tuned for faces (ultralytics); boxes and scores, no landmarks.
 
-    `weights`: a local `.pt` file; None takes `arnabdhar/YOLOv8-Face-Detection/model.pt` from the
-    Hugging Face cache, else `resources/detectors/yolov8-face.pt`; `download=True` allows a
-    download when neither exists (and HF_HUB_OFFLINE is not set). `conf`: minimum score;
+    `weights`: a local `.pt` file (`make_detector` finds the hub's or the bundle's; see
+    `weights.find_yolo_weights`); `label` names it in the UI. `conf`: minimum score;
     `min_face`: smallest face height reported, in frame pixels. A model with several classes
     reports only those whose name contains "face". Raises `UserError`.
     """
@@ -108,23 +106,19 @@ class YoloFaceDetector:
 
     def __init__(
         self,
-        weights: str | Path | None = None,
+        weights: str | Path,
         imgsz: int = 640,
         conf: float = YOLO_CONF,
         device: str = "cpu",
-        download: bool = False,
         min_face: int = MIN_FACE,
+        label: str | None = None,
     ) -> None:
         self.imgsz = int(imgsz)
         self.conf = float(conf)
         self.min_face = int(min_face)
         self.device = _ultralytics_device(device)  # "auto" | "cpu" | "cuda[:i]" | "mps"
-        if weights is None:
-            path = find_yolo_weights(download)
-            self.name = f"YOLOv8 face ({YOLO_REPO_ID})"
-        else:
-            path = Path(weights).expanduser()
-            self.name = f"YOLOv8 face ({path.name})"
+        path = Path(weights).expanduser()
+        self.name = label or f"YOLOv8 face ({path.name})"
         # Absolute but not resolved: in a Hugging Face cache the snapshot's model.pt is a symlink
         # to a blob without the .pt suffix that ultralytics needs.
         self.weights = Path(os.path.abspath(path))

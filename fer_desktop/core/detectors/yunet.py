@@ -65,7 +65,9 @@ class YuNetFaceDetector:
         self.min_face = int(min_face)
         custom = model is not None
         self.model_path = (
-            Path(model).expanduser() if custom else resource_path("detectors", YUNET_FILE)
+            Path(model).expanduser()
+            if model is not None
+            else resource_path("detectors", YUNET_FILE)
         )
         self.name = "YuNet (OpenCV, offline)" if not custom else f"YuNet ({self.model_path.name})"
         self._size: tuple[int, int] | None = None
@@ -127,7 +129,7 @@ class YuNetFaceDetector:
             box = clip_box(x * sx, y * sy, (x + bw) * sx, (y + bh) * sy, w, h)
             if box is None or box[3] - box[1] < self.min_face:
                 continue
-            marks = f[4:14].reshape(5, 2).astype(np.float32) * np.float32((sx, sy))
+            marks = f[4:14].reshape(5, 2).astype(np.float32) * np.array((sx, sy), np.float32)
             dets.append(Detection(box, float(f[14]), marks))
         dets.sort(key=lambda d: d.score, reverse=True)
         return dets

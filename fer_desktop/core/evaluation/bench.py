@@ -14,7 +14,8 @@ import psutil
 from fer_desktop.core.live.engine import LiveEngine
 from fer_desktop.core.live.sources import FrameSource, parse_source
 from fer_desktop.core.render.overlay import draw_faces
-from fer_desktop.core.sessions.recorder import LiveRecorder, SessionRecorder
+from fer_desktop.core.sessions.live_recorder import LiveRecorder
+from fer_desktop.core.sessions.recorder import SessionRecorder
 from fer_desktop.core.types import FrameResult
 
 STATS_WINDOW = 3000  # frames whose latency the percentiles describe (about 100 s at 30 fps)
@@ -72,7 +73,7 @@ def run_bench(
     if record:
         recorder.start(
             SessionRecorder(
-                Path(record_dir) if record_dir is not None else Path(tmp.name),
+                Path(record_dir) if record_dir is not None else Path(tmp.name),  # type: ignore[union-attr]
                 source=parse_source(source).shown,  # a stream's password redacted
                 detector=pipeline.detector.name,
                 model=pipeline.classifier.name,
@@ -84,7 +85,8 @@ def run_bench(
     def on_result(r: FrameResult) -> None:
         # The GUI draws the newest results on the newest frame; time the same drawing here.
         t0 = time.perf_counter()
-        draw_faces(r.frame.copy(), r.faces)
+        if r.frame is not None:
+            draw_faces(r.frame.copy(), r.faces)
         t1 = time.perf_counter()
         recorder.on_result(r)  # the Live tab's Record hook, on the inference thread too
         with lock:
@@ -92,19 +94,23 @@ def run_bench(
             if record:
                 record_ms.add((time.perf_counter() - t1) * 1000)
 
+    errors: list = []
+
+    def on_error(e) -> None:
+        errors.append(e)
+        done.set()
+
     engine = LiveEngine(
         src,
         pipeline,
         on_result=on_result,
         on_ended=done.set,
-        on_error=lambda e: done.set(),
+        on_error=on_error,
         loop=True,
         paced=paced,
         max_frames=frames,
         stats_window=min(frames, STATS_WINDOW),  # percentiles of the last frames: bounded
     )
-    errors: list = []
-    engine.on_error = lambda e: (errors.append(e), done.set())
     t_start = time.perf_counter()
     rss_start = proc.memory_info().rss
     engine.start()

@@ -62,6 +62,7 @@ def scores(y: np.ndarray, probs: np.ndarray | None, y_pred: np.ndarray | None = 
     probabilities, the expected calibration error (15 equal-width confidence bins)."""
     k = len(CLASSES)
     if y_pred is None:
+        assert probs is not None, "scores() needs probabilities or predictions"
         y_pred = probs.argmax(1)
     cm = confusion_matrix(y, y_pred, k)
     present = [i for i in range(k) if cm[i].sum() > 0]
@@ -104,7 +105,7 @@ def evaluate_photos(pipeline, folder: str, limit: int | None = None) -> dict:
     from pathlib import Path
 
     from fer_desktop.core.emotions import normalise_class_name
-    from fer_desktop.core.photos.annotate import collect_images, load_image
+    from fer_desktop.core.photos.io import collect_images, load_image
 
     root = Path(folder).expanduser()
     if not root.is_dir():

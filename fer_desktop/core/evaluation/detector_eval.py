@@ -70,7 +70,7 @@ def load_boxes(images_dir: str | Path, boxes_csv: str | Path) -> dict[Path, list
                     "Give the images folder the CSV was made for.",
                 )
             found[name] = path
-        truth.setdefault(found[name], []).append(box)
+        truth.setdefault(found[name], []).append(box)  # type: ignore[arg-type]
     if not truth:
         raise UserError(f"No images in {images_dir}.", "Give a folder with .jpg or .png photos.")
     return truth

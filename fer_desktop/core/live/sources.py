@@ -188,6 +188,10 @@ class FrameSource:
             frame = cv2.resize(frame, self.resize_to, interpolation=cv2.INTER_AREA)
         return frame
 
+    def grab(self) -> bool:
+        """Skip one frame without decoding it (an analysis that reads every Nth frame)."""
+        return bool(self.cap.grab())
+
     def unread(self, frame: np.ndarray) -> None:
         """Put one frame back so the next `read` returns it (used after a warm-up)."""
         self._first = frame

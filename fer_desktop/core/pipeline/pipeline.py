@@ -11,6 +11,7 @@ from fer_desktop.core.classify.classifier import EmotionClassifier
 from fer_desktop.core.classify.crops import CropSpec
 from fer_desktop.core.detectors import FaceDetector
 from fer_desktop.core.emotions import UNCERTAIN, emoji_for
+from fer_desktop.core.geometry import int_box
 from fer_desktop.core.pipeline.tracking import FaceTracker, LabelHold
 from fer_desktop.core.types import Detection, FaceResult, FrameResult
 
@@ -81,7 +82,7 @@ class Pipeline:
         conf = float(probs[i])
         label = classes[i] if shown is not None else UNCERTAIN
         return FaceResult(
-            box=tuple(int(v) for v in box),
+            box=int_box(box),
             probabilities={c: float(p) for c, p in zip(classes, probs)},
             label=label,
             confidence=conf,

@@ -23,7 +23,7 @@ def models_key(settings) -> tuple:
     """The settings the models are built from (smoothing and threshold are per pipeline)."""
     s = settings
     return (s.detector, s.detector_weights, s.yolo_imgsz, s.model, s.device, s.precision,
-            getattr(s, "backend", "auto"), s.tta, s.crop_margin)  # fmt: skip
+            s.backend, s.tta, s.crop_margin)  # fmt: skip
 
 
 class SharedPipeline(Pipeline):
@@ -60,8 +60,6 @@ class LoadedModels:
 
     def describe(self) -> dict:
         """What the status bar and the Live tab show: detector, model, device (precision)."""
-        from fer_desktop.core.detectors import YoloFaceDetector
-
         clf = self.classifier
         return {
             "detector": self.detector.name,
@@ -71,7 +69,7 @@ class LoadedModels:
                 t for t in (clf.arch, clf.accuracy_text.replace(" on FER2013 ", " on ")) if t
             ),
             "device": clf.runtime,  # e.g. "cpu (fp32, onnxruntime)": what really runs here
-            "offline_detector": not isinstance(self.detector, YoloFaceDetector),
+            "offline_detector": self.detector.kind != "yolo",
         }
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fer_desktop.core.geometry import Box, iou
+from fer_desktop.core.geometry import Box, int_box, iou
 
 
 def _centre_size(box) -> tuple[float, float, float, float]:
@@ -118,7 +118,7 @@ class FaceTracker:
         in the order of `boxes`. `probs` is `(len(boxes), n_classes)`; `t` the frame's time in
         seconds (default: `clock()`)."""
         t = self.clock() if t is None else float(t)
-        boxes = [tuple(int(v) for v in b) for b in boxes]
+        boxes = [int_box(b) for b in boxes]
         p = np.asarray(probs, dtype=np.float64)
         if len(boxes) == 0:
             p = p.reshape(0, p.shape[-1] if p.ndim == 2 else 0)
@@ -149,13 +149,13 @@ class FaceTracker:
         out: list[tuple[int, Box, np.ndarray]] = []
         for bi, box in enumerate(boxes):
             raw = p[bi].copy()
-            ti = track_for_box.get(bi)
-            if ti is None:
+            matched = track_for_box.get(bi)
+            if matched is None:
                 track = _Track(self._next_id, box, raw, seen_at=t)
                 self._next_id += 1
                 self._tracks.append(track)
             else:
-                track = self._tracks[ti]
+                track = self._tracks[matched]
                 if self.smoothing > 0.0 and track.probs.shape == raw.shape:
                     track.probs = self.smoothing * track.probs + (1.0 - self.smoothing) * raw
                 else:

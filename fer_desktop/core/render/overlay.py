@@ -17,6 +17,7 @@ from fer_desktop.core.support.resources import resource_path
 from fer_desktop.core.types import FaceResult
 
 __all__ = [
+    "draw_banner",
     "CLASS_COLORS_BGR",
     "UNCERTAIN_COLOR_BGR",
     "alpha_blend",
@@ -130,9 +131,9 @@ def alpha_blend(dst_bgr: np.ndarray, src_bgra: np.ndarray, x: int, y: int) -> np
     src = src_bgra[y0 - y : y1 - y, x0 - x : x1 - x]
     roi = dst_bgr[y0:y1, x0:x1]
     alpha = src[:, :, 3:4].astype(np.uint16)
-    blended = src[:, :, :3] * alpha + roi * (255 - alpha) + 127
+    blended = (src[:, :, :3] * alpha + roi * (255 - alpha) + 127).astype(np.uint32)
     # (v + 1 + (v >> 8)) >> 8 == v // 255 (rounded) for v in [0, 255*255 + 127]
-    blended = (blended + 1 + (blended >> 8)) >> 8
+    blended = (blended + 1 + (blended >> 8)) >> 8  # type: ignore[assignment]
     roi[...] = blended.astype(np.uint8)
     return dst_bgr
 
@@ -276,3 +277,27 @@ def draw_faces(
             frame_bgr, text, (tx, ty), _FONT, scale, _text_color(color), text_thick, cv2.LINE_AA
         )
     return frame_bgr
+
+
+def draw_banner(img: np.ndarray, text: str) -> np.ndarray:
+    """A dark bar with white text across the top of `img`, in place (e.g. "No face found")."""
+    h, w = img.shape[:2]
+    scale = max(0.5, min(h, w) / 600)
+    thick = max(1, round(scale * 2))
+    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
+    pad = max(4, th // 2)
+    bar_h = min(h, th + base + 2 * pad)
+    bar_w = min(w, tw + 2 * pad)
+    roi = img[:bar_h, :bar_w]
+    roi[...] = (roi.astype(np.uint16) * 3 // 10).astype(np.uint8)
+    cv2.putText(
+        img,
+        text,
+        (pad, pad + th),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        scale,
+        (255, 255, 255),
+        thick,
+        cv2.LINE_AA,
+    )
+    return img

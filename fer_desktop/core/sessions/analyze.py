@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fer_desktop.core.live.sources import FrameSource, SourceSpec
-from fer_desktop.core.sessions.recorder import CSV_NAME, JSON_NAME, SessionRecorder, new_session_dir
+from fer_desktop.core.sessions.layout import CSV_NAME, JSON_NAME, new_session_dir
+from fer_desktop.core.sessions.recorder import SessionRecorder
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import make_private_dir
 
@@ -95,9 +96,9 @@ class _Reader:
         index = 0
         try:
             while not self._stop.is_set():
+                item: tuple[int, object] | None
                 if index % self.every:
-                    ok = self.source.cap.grab()
-                    item = (index, None) if ok else None
+                    item = (index, None) if self.source.grab() else None
                 else:
                     frame = self.source.read()
                     item = (index, frame) if frame is not None else None
@@ -127,6 +128,11 @@ class _Reader:
         self.source.release()
 
 
+def check_every(every: int) -> None:
+    if every < 1:
+        raise UserError(f"--every must be 1 or more, not {every}.", "Use e.g. --every 2.")
+
+
 def iter_analyze(
     video: str | Path,
     pipeline,
@@ -143,8 +149,7 @@ def iter_analyze(
     AnalyzeResult. `every` > 1 processes every N-th frame. `should_stop()` returning True ends the
     analysis early with what was done so far (`cancelled`). A missing or unreadable file raises
     UserError before anything is written."""
-    if every < 1:
-        raise UserError(f"--every must be 1 or more, not {every}.", "Use e.g. --every 2.")
+    check_every(every)
     source = FrameSource(SourceSpec("file", str(video)))
     fps = source.fps
     total = math.ceil(source.frame_count / every) if source.frame_count > 0 else 0

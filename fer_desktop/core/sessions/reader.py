@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from fer_desktop.core.emotions import CLASSES, UNCERTAIN
-from fer_desktop.core.sessions.recorder import CSV_COLUMNS, CSV_NAME, JSON_NAME, VIDEO_NAME
+from fer_desktop.core.sessions.layout import CSV_COLUMNS, CSV_NAME, JSON_NAME, VIDEO_NAME, dominant
 from fer_desktop.core.support.errors import UserError
 
 LABELS: tuple[str, ...] = (*CLASSES, UNCERTAIN)
@@ -38,7 +38,7 @@ class TrackTimeline:
     @property
     def dominant(self) -> str:
         """The class with the highest mean probability."""
-        return CLASSES[int(np.argmax(self.probs.mean(axis=0)))] if len(self.probs) else UNCERTAIN
+        return (dominant(self.probs.mean(axis=0)) if len(self.probs) else None) or UNCERTAIN
 
 
 @dataclass
@@ -87,13 +87,18 @@ def load_session(folder: str | Path) -> SessionData:
                     f"{csv_path} does not have the columns of a fer-desktop session.",
                     f"Expected: {', '.join(CSV_COLUMNS)}.",
                 )
+            col = {name: i for i, name in enumerate(CSV_COLUMNS)}  # parse by column name
             for row in reader:
                 try:
-                    t, fr, tid = float(row[0]), int(row[1]), int(row[2])
-                    probs = [float(v) for v in row[7 : 7 + len(CLASSES)]]
-                    label = row[7 + len(CLASSES)]
                     if len(row) != len(CSV_COLUMNS):
                         raise ValueError
+                    t, fr, tid = (
+                        float(row[col["time_s"]]),
+                        int(row[col["frame"]]),
+                        int(row[col["track_id"]]),
+                    )
+                    probs = [float(row[col[c]]) for c in CLASSES]
+                    label = row[col["label"]]
                 except (ValueError, IndexError):
                     bad += 1
                     continue

@@ -16,94 +16,40 @@ A full disk (or any write error) stops the recording with a UserError; the calle
 from __future__ import annotations
 
 import csv
-import errno
 import io
 import json
 import logging
 import os
-import queue
-import shutil
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from fractions import Fraction
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from fer_desktop.core.emotions import CLASSES, UNCERTAIN
-from fer_desktop.core.render.overlay import draw_faces
+from fer_desktop.core.sessions.layout import (
+    CSV_COLUMNS,
+    CSV_NAME,
+    JSON_NAME,
+    VIDEO_NAME,
+    csv_row,
+    disk_error,
+    dominant,
+    face_probs,
+    make_private_file,
+    new_session_dir,
+    sessions_dir,
+)
+from fer_desktop.core.sessions.video_writer import AnnotatedVideoWriter, video_reserve
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import PRIVATE_FILE, atomic_write_text, make_private_dir
-from fer_desktop.core.support.resources import user_data_dir
-from fer_desktop.core.types import FaceResult, FrameResult
+from fer_desktop.core.types import FrameResult
 
 log = logging.getLogger(__name__)
 
-CSV_NAME, JSON_NAME, VIDEO_NAME = "faces.csv", "session.json", "annotated.mp4"
 JSON_EVERY_S = 1.0  # session.json is rewritten this often while recording (crash: <= 1 s stale)
-CSV_COLUMNS: tuple[str, ...] = (
-    "time_s",
-    "frame",
-    "track_id",
-    "x1",
-    "y1",
-    "x2",
-    "y2",
-    *CLASSES,
-    "label",
-    "confidence",
-)
-MIN_FREE_BYTES = 50 * 2**20  # the video stops before the disk is completely full...
-MIN_FREE_SHARE = 0.05  # ...or, on a small disk, before the last 5% of it (at least 2 MiB)
-
-
-def video_reserve(folder: Path) -> int:
-    """Free bytes the annotated video leaves for faces.csv and session.json."""
-    total = shutil.disk_usage(folder).total
-    return int(min(MIN_FREE_BYTES, max(2 * 2**20, MIN_FREE_SHARE * total)))
-
-
-def _make_private(path: Path) -> None:
-    try:
-        os.chmod(path, PRIVATE_FILE)
-    except OSError:  # a test's fake file, a file system without permissions
-        pass
-
-
-def sessions_dir() -> Path:
-    """Where recorded sessions are kept: `<user data>/sessions` (created on demand)."""
-    return make_private_dir(user_data_dir() / "sessions")
-
-
-def new_session_dir(root: Path | None = None, now: datetime | None = None) -> Path:
-    """A new, empty `<root>/<YYYY-MM-DD_HH-MM-SS>` folder (`-2`, `-3`… if that second is taken)."""
-    root = Path(root) if root is not None else sessions_dir()
-    name = (now or datetime.now()).strftime("%Y-%m-%d_%H-%M-%S")
-    for i in range(1, 1000):
-        path = root / (name if i == 1 else f"{name}-{i}")
-        try:
-            return make_private_dir(path, exist_ok=False)
-        except FileExistsError:
-            continue
-    raise UserError(f"Could not create a session folder in {root}.", "Check the folder.")
-
-
-def disk_error(exc: OSError, path: Path, again: str = "press Record again") -> UserError:
-    """The message a user sees when a recording (or an analysis: `again` says what to redo)
-    cannot be written."""
-    if exc.errno == errno.ENOSPC:
-        return UserError(
-            f"The disk is full: the recording in {path} stopped.",
-            f"Free some space and {again}; what was recorded so far is kept.",
-        )
-    return UserError(
-        f"The recording in {path} stopped: {exc.strerror or exc}.",
-        f"Check that the folder is writable, then {again}.",
-    )
 
 
 @dataclass
@@ -138,154 +84,11 @@ class TrackSummary:
             "last_s": round(self.last_s, 3),
             "frames": self.frames,
             "mean_probabilities": {c: round(float(p), 4) for c, p in zip(CLASSES, mean)},
-            "dominant": CLASSES[int(np.argmax(mean))] if self.frames else None,
+            "dominant": dominant(mean) if self.frames else None,
             "label_changes": self.label_changes,
             "label_changes_per_min": round(self.label_changes / minutes, 1) if minutes else 0.0,
             "uncertain_share": round(self.uncertain_frames / max(self.frames, 1), 4),
         }
-
-
-def face_probs(face: FaceResult) -> np.ndarray:
-    """The face's probabilities in CLASSES order (0 for a class the model does not have)."""
-    return np.array([float(face.probabilities.get(c, 0.0)) for c in CLASSES])
-
-
-def csv_row(time_s: float, frame: int, face: FaceResult) -> list:
-    x1, y1, x2, y2 = (int(v) for v in face.box)
-    probs = [f"{p:.4f}" for p in face_probs(face)]
-    return [f"{time_s:.3f}", frame, face.track_id, x1, y1, x2, y2, *probs, face.label] + [
-        f"{face.confidence:.4f}"
-    ]
-
-
-class _VideoThread:
-    """Draws the overlay and encodes frames on its own thread; a full queue skips a frame (the
-    previous one is repeated in its place) instead of making the caller wait."""
-
-    def __init__(self, path: Path, fps: float, max_queue: int = 32, wait: bool = False) -> None:
-        self.path = path
-        self.fps = fps
-        self.wait = wait
-        self.queue: queue.Queue = queue.Queue(max_queue)
-        self.error: UserError | None = None
-        self.skipped = 0
-        self.written = 0
-        self._writer: cv2.VideoWriter | None = None
-        self._last: np.ndarray | None = None
-        self._last_check = 0.0
-        self._thread = threading.Thread(target=self._run, name="fer-record-video", daemon=True)
-        self._thread.start()
-
-    def put(self, time_s: float, frame: np.ndarray, faces: list[FaceResult]) -> None:
-        try:
-            self.queue.put((time_s, frame, faces), block=self.wait)
-        except queue.Full:
-            self.skipped += 1
-
-    def close(self, timeout: float = 60.0) -> None:
-        """Encode what is queued, then finish the file."""
-        self.queue.put(None)  # the thread keeps taking items, even after an error
-        self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while (item := self.queue.get()) is not None:
-            if self.error is not None:
-                continue  # drain; the recorder reports the error on its next add()
-            try:
-                self._write(*item)
-            except OSError as exc:
-                self.error = disk_error(exc, self.path.parent)
-            except UserError as exc:
-                self.error = exc
-            except Exception as exc:  # never die silently: report through the recorder
-                log.exception("writing %s failed", self.path)
-                self.error = UserError(
-                    f"Writing the annotated video failed: {type(exc).__name__}: {exc}",
-                    "Record without the annotated video; see the log file.",
-                )
-        if self._writer is not None:
-            self._writer.release()
-
-    def _write(self, time_s: float, frame: np.ndarray, faces: list[FaceResult]) -> None:
-        image = draw_faces(frame.copy(), faces)
-        if self._writer is None:
-            h, w = image.shape[:2]
-            self._writer = open_video_writer(self.path, self.fps, w, h)
-        if time.monotonic() - self._last_check > 2.0:
-            # OpenCV's writer fails silently on a full disk, so look before it is full.
-            self._last_check = time.monotonic()
-            free = shutil.disk_usage(self.path.parent).free
-            if free < video_reserve(self.path.parent):
-                raise UserError(
-                    f"The annotated video stopped: only {free / 2**20:.0f} MiB are free on the "
-                    "disk, kept for faces.csv, which goes on recording.",
-                    "Free some disk space, or record without the annotated video.",
-                )
-        # Keep the time base: repeat the previous frame in place of frames not processed.
-        target = round(time_s * self.fps)
-        while self._last is not None and self.written < target:
-            self._writer.write(self._last)
-            self.written += 1
-        self._writer.write(image)
-        self.written += 1
-        if self.written == 1:  # the file exists once its first frame is written
-            _make_private(self.path)
-        self._last = image
-
-
-class _FragmentedMp4:
-    """annotated.mp4 as a fragmented MP4 (PyAV): a fragment per second, each complete on disk,
-    so a recording killed mid-way (kill -9, power loss) still plays up to its last second.
-    OpenCV's writer puts the index at the end: its file is unplayable until closed."""
-
-    def __init__(self, path: Path, fps: float, w: int, h: int) -> None:
-        import av
-
-        self._container = av.open(
-            str(path),
-            "w",
-            format="mp4",
-            options={"movflags": "frag_keyframe+empty_moov+default_base_moof"},
-        )
-        rate = Fraction(max(float(fps), 1.0)).limit_denominator(1001)  # 29.97 stays 29.97
-        self._stream = self._container.add_stream("mpeg4", rate=rate)
-        self._stream.width, self._stream.height = w - w % 2, h - h % 2
-        self._stream.pix_fmt = "yuv420p"
-        self._stream.bit_rate = int(max(1_000_000, w * h * float(rate) * 0.12))
-        self._stream.codec_context.gop_size = max(1, round(rate))  # a fragment every second
-        self._av = av
-
-    def isOpened(self) -> bool:  # noqa: N802 - the cv2.VideoWriter interface
-        return True
-
-    def write(self, bgr: np.ndarray) -> None:
-        h, w = self._stream.height, self._stream.width
-        frame = self._av.VideoFrame.from_ndarray(np.ascontiguousarray(bgr[:h, :w]), format="bgr24")
-        for packet in self._stream.encode(frame):
-            self._container.mux(packet)
-
-    def release(self) -> None:
-        for packet in self._stream.encode():
-            self._container.mux(packet)
-        self._container.close()
-
-
-def open_video_writer(path: Path, fps: float, w: int, h: int):
-    """A writer with cv2.VideoWriter's write/release: fragmented MP4 through PyAV when it is
-    installed (kill-safe), else OpenCV's mp4v (playable only once closed)."""
-    try:
-        return _FragmentedMp4(path, fps, w, h)
-    except ImportError:
-        log.info("PyAV is not installed: annotated.mp4 is written by OpenCV (not kill-safe)")
-    except Exception as exc:  # an FFmpeg build without the encoder: OpenCV may still have one
-        log.warning("PyAV cannot write %s (%s); using OpenCV", path.name, exc)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
-    if not writer.isOpened():
-        raise UserError(
-            f"Could not write {path.name} (no mp4 encoder available).",
-            "Record without the annotated video.",
-        )
-    return writer
 
 
 class SessionRecorder:
@@ -333,7 +136,7 @@ class SessionRecorder:
         self._last_flush = self._last_json = clock()
         self._closed = False
         self.summary_final: dict | None = None
-        self._video: _VideoThread | None = None
+        self._video: AnnotatedVideoWriter | None = None
         self.video_error: UserError | None = None  # the annotated video stopped (CSV goes on)
         self.on_video_error = on_video_error or (lambda err: None)
         self.again = again  # what the user does after a write error (analyze: run it again)
@@ -350,7 +153,7 @@ class SessionRecorder:
         }
         try:
             self._file = opener(self.csv_path, "w", encoding="utf-8", newline="")
-            _make_private(self.csv_path)
+            make_private_file(self.csv_path)
             self._file.write(",".join(CSV_COLUMNS) + "\n")
             self._file.flush()
             self._good_size, self._write_failed = self._csv_size(), False
@@ -358,7 +161,9 @@ class SessionRecorder:
         except OSError as exc:
             raise disk_error(exc, self.folder) from exc
         self._video = (
-            _VideoThread(self.video_path, video_fps or self.fps, wait=video_wait) if video else None
+            AnnotatedVideoWriter(self.video_path, video_fps or self.fps, wait=video_wait)
+            if self.video_path is not None
+            else None
         )
 
     @property
@@ -436,7 +241,8 @@ class SessionRecorder:
 
     def summary(self) -> dict:
         """What session.json holds (also while recording)."""
-        captured = self._last_frame - self._first_frame + 1 if self._first_frame is not None else 0
+        first, last = self._first_frame, self._last_frame
+        captured = last - first + 1 if first is not None and last is not None else 0
         return {
             **self.info,
             "duration_s": round(self._last_time, 3),
@@ -459,7 +265,7 @@ class SessionRecorder:
                 except UserError:
                     pass  # _fail() closed the session with the error as its status
             self._close(status, frames_dropped)
-        return self.summary_final
+        return self.summary_final or self.summary()
 
     def _close(self, status: str, frames_dropped: int | None = None) -> None:
         if self._closed:
@@ -505,59 +311,17 @@ class SessionRecorder:
         )
 
 
-class LiveRecorder:
-    """The Record switch of a live view: the GUI thread starts and stops a SessionRecorder while
-    the inference thread feeds it every processed frame (`on_result`). Times count from the first
-    frame recorded. A write error stops the recording and is passed to `on_error` (the live view
-    itself goes on)."""
-
-    def __init__(
-        self,
-        on_error: Callable[[UserError], None] | None = None,
-        on_warning: Callable[[UserError], None] | None = None,
-    ) -> None:
-        self.on_error = on_error or (lambda err: None)
-        self.on_warning = on_warning or (lambda err: None)  # the video stopped, the CSV goes on
-        self._lock = threading.Lock()
-        self._recorder: SessionRecorder | None = None
-        self._t0: float | None = None
-
-    @property
-    def recording(self) -> bool:
-        return self._recorder is not None
-
-    @property
-    def folder(self) -> Path | None:
-        rec = self._recorder
-        return rec.folder if rec is not None else None
-
-    def start(self, recorder: SessionRecorder) -> None:
-        """Record from the next processed frame on (finishes a recording still running)."""
-        self.stop()
-        recorder.on_video_error = self.on_warning
-        with self._lock:
-            self._recorder, self._t0 = recorder, None
-
-    def stop(self) -> dict | None:
-        """Finish the recording; returns its session.json contents (None when not recording)."""
-        with self._lock:
-            rec, self._recorder = self._recorder, None
-        # Outside the lock: finishing waits for the video encoder, inference must not.
-        return rec.finish() if rec is not None else None
-
-    def on_result(self, result: FrameResult) -> None:
-        """Called by the inference thread for every processed frame."""
-        with self._lock:
-            rec = self._recorder
-            if rec is None:
-                return
-            if self._t0 is None:
-                self._t0 = result.captured_at
-            try:
-                rec.add(result, max(0.0, result.captured_at - self._t0))
-                return
-            except UserError as err:
-                self._recorder = None
-                error = err
-        rec.finish()
-        self.on_error(error)
+__all__ = [  # what callers import from here; the folder layout itself is layout.py
+    "CSV_COLUMNS",
+    "CSV_NAME",
+    "JSON_NAME",
+    "VIDEO_NAME",
+    "SessionRecorder",
+    "TrackSummary",
+    "csv_row",
+    "disk_error",
+    "face_probs",
+    "new_session_dir",
+    "sessions_dir",
+    "video_reserve",
+]

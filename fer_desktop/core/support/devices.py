@@ -5,9 +5,8 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from fer_desktop.core.choices import PRECISIONS
 from fer_desktop.core.support.errors import UserError
-
-PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 
 
 @functools.cache

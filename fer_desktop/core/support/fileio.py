@@ -8,7 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def atomic_write(path: str | Path, write: Callable[[Path], None], mode: int | None = None) -> Path:
+def atomic_write(
+    path: str | Path, write: Callable[[Path], object], mode: int | None = None
+) -> Path:
     """Call `write(tmp_path)` then rename tmp_path over `path` in one step. `mode`: the file's
     permissions (default: as any new file; 0o600 for what only the user may read)."""
     path = Path(path)

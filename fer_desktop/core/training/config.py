@@ -1,7 +1,8 @@
 """One typed training configuration, saved with every run.
 
-In the core because both sides read it: the trainer (`fer_training`) runs it, and the Training tab
-shows its defaults and builds the trainer's arguments from it (no import of the trainer needed).
+In the core because both sides read it: the Training tab builds one from its form and writes it
+to the run folder (`request.json`), and the trainer (`fer-train --config request.json`) runs it;
+neither imports the other.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from fer_desktop.core import choices
 from fer_desktop.core.support.errors import UserError
 
 LEGACY_KEYS = frozenset({"match_sharpness"})  # settings older runs saved that no longer exist
@@ -18,10 +20,10 @@ LEGACY_KEYS = frozenset({"match_sharpness"})  # settings older runs saved that n
 # The allowed values of the training settings that take one of a few words: the one list that
 # validation, fer-train's --help/argparse and the Training tab's combo boxes all read.
 CHOICES: dict[str, tuple[str, ...]] = {
-    "optimizer": ("adam", "adamw", "sgd"),
-    "schedule": ("cosine", "plateau"),
-    "balance": ("none", "weights", "sampler"),
-    "precision": ("auto", "bf16", "fp16", "fp32"),
+    "optimizer": choices.OPTIMIZERS,
+    "schedule": choices.SCHEDULES,
+    "balance": choices.BALANCES,
+    "precision": choices.PRECISIONS,
 }
 
 

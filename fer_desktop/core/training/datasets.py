@@ -328,7 +328,7 @@ def load_dataset(
 
     rng = np.random.default_rng(seed)
     splits: dict[str, Split] = {}
-    skipped, examples = 0, []
+    skipped, examples = 0, list[str]()
     for split in sorted({s for s, _ in groups}, key=lambda s: (s != "train", s)):
         names: list[tuple[str, int]] = []
         for (s, cls), files in groups.items():

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fer_desktop.core import choices
 from fer_desktop.core.support.resources import torch_available
 from fer_desktop.ui.live.source_picker import SourcePicker
 from fer_desktop.ui.prob_bars import ProbabilityBars
@@ -53,12 +54,11 @@ def _compact(layout: QLayout) -> QLayout:
     return layout
 
 
-LOOP_CHOICES = (
-    ("Loop if shorter than 30 s", "auto"),
-    ("Always loop", "always"),
-    ("Stop at the end", "never"),
-)
-LOOP_VALUES = {"auto": None, "always": True, "never": False}  # FrameSource's loop argument
+LOOP_TEXT = {
+    "auto": "Loop if shorter than 30 s",
+    "always": "Always loop",
+    "never": "Stop at the end",
+}
 
 
 class LivePanel(QScrollArea):
@@ -86,7 +86,8 @@ class LivePanel(QScrollArea):
         )
         self.mirror_check.setChecked(mirror)
         self.loop_combo = QComboBox()
-        for text, value in LOOP_CHOICES:
+        for value in choices.LOOP_MODES:
+            text = LOOP_TEXT[value]
             self.loop_combo.addItem(text, value)
         self.loop_combo.setCurrentIndex(max(0, self.loop_combo.findData(loop_video)))
         self.loop_combo.setSizeAdjustPolicy(

@@ -1,7 +1,7 @@
 """The Live tab's Record section: a Record toggle, "also save annotated video", where it went.
 
 Recording taps the live session's inference thread (`LiveSession.recorder`, a
-`core.recording.LiveRecorder`), so every processed frame is written, not only the ones painted.
+`core.sessions.live_recorder.LiveRecorder`), so every processed frame is written, not only the ones painted.
 Finishing a recording (waiting for the video encoder) runs in the background; a full disk stops
 the recording with a message while the live view goes on.
 """
@@ -15,7 +15,8 @@ from pathlib import Path
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QPushButton, QVBoxLayout, QWidget
 
-from fer_desktop.core.sessions.recorder import SessionRecorder, new_session_dir
+from fer_desktop.core.sessions.layout import new_session_dir
+from fer_desktop.core.sessions.recorder import SessionRecorder
 from fer_desktop.core.settings import Settings
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.ui.errors import show_error

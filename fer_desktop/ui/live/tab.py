@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QProgressDialog, QSplitter, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QSplitter, QWidget
 
+from fer_desktop.core.choices import LOOP_ARG
 from fer_desktop.core.detectors import fetch_yolo_weights
 from fer_desktop.core.live.sources import list_cameras, parse_source
 from fer_desktop.core.pipeline.shared_models import LoadedModels, load_models
@@ -20,16 +21,14 @@ from fer_desktop.core.settings import Settings
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.types import FrameResult
 from fer_desktop.ui.errors import show_error
-from fer_desktop.ui.live.panel import LOOP_VALUES, LivePanel
+from fer_desktop.ui.live.fetch_detector import DetectorFetch
+from fer_desktop.ui.live.panel import LivePanel
 from fer_desktop.ui.live.record_controls import RecordControls
 from fer_desktop.ui.live.source_picker import NO_CAMERA, NONE, PICK_FILE, PICK_URL
 from fer_desktop.ui.live.timeline import EmotionTimeline
 from fer_desktop.ui.video_view import VideoView
 from fer_desktop.workers.live_session import LiveSession
 from fer_desktop.workers.model_service import ModelService
-from fer_desktop.workers.tasks import LatestTask
-
-FETCH_TEXT = "Fetch YOLOv8 face detector…"
 
 
 class LiveTab(QWidget):
@@ -50,14 +49,12 @@ class LiveTab(QWidget):
     ) -> None:
         super().__init__(parent)
         self.settings = settings or Settings()
-        self.fetch_weights = fetch_weights
         self.models = models or ModelService(self, loader=models_loader)
         self.session = session or LiveSession(self)
         self.pipeline = None  # the pipeline of the current (or next) run
         self.last_result: FrameResult | None = None
         self.last_stats: dict = {}
         self.selected_track: int | None = None
-        self._pending_source: str | None = None
         self.view = VideoView(self, placeholder="Choose a camera or a video and press Start")
         self.panel = LivePanel(
             camera_lister=camera_lister,
@@ -92,8 +89,7 @@ class LiveTab(QWidget):
             p.device_label,
         )
         self.fetch_button, self.mirror_check = p.fetch_button, p.mirror_check
-        self._fetch = LatestTask("Downloading the YOLOv8 face detector", self)
-        self.fetch_dialog: QProgressDialog | None = None
+        self._fetch = DetectorFetch(self, p.fetch_button, fetch_weights)
         self._got_frame = False  # the current source showed a frame (a failed one is forgotten)
         self._connect()
         if preload:
@@ -118,8 +114,10 @@ class LiveTab(QWidget):
         s.state_changed.connect(self._on_state)
         self.models.loaded.connect(self._on_models)
         self.models.failed.connect(self._on_models_failed)
-        self._fetch.finished.connect(self._on_fetched)
-        self._fetch.failed.connect(self._on_fetch_failed)
+        self._fetch.fetched.connect(self._on_fetched)
+        self._fetch.cancelled.connect(
+            lambda: self._set_state("Download cancelled; the offline detector stays in use.")
+        )
 
     # ---------------------------------------------------------------------------- public API
     def start_source(self, text: str) -> None:
@@ -130,18 +128,18 @@ class LiveTab(QWidget):
         self.last_result, self.last_stats, self.selected_track = None, {}, None
         self._got_frame = False
         self.timeline.clear()
-        models = self.models.request(self.settings)
-        if models is None:
-            self._pending_source = text
+        if not self.models.when_ready(
+            self.settings, lambda models: self._run_source(text, models), owner=self
+        ):
             self._set_state("Loading the face detector and emotion model…")
-        else:
-            self._use(models)
-            self._update_mirror()
-            self.pipeline = models.pipeline(self.settings)  # a fresh tracker for every run
-            self.session.tune(smoothing=self.settings.smoothing, threshold=self.settings.threshold)
-            self.session.start(
-                text, self.pipeline, loop=LOOP_VALUES[self.panel.loop_combo.currentData()]
-            )
+        self._update_buttons()
+
+    def _run_source(self, text: str, models: LoadedModels) -> None:
+        self._use(models)
+        self._update_mirror()
+        self.pipeline = models.pipeline(self.settings)  # a fresh tracker for every run
+        self.session.tune(smoothing=self.settings.smoothing, threshold=self.settings.threshold)
+        self.session.start(text, self.pipeline, loop=LOOP_ARG[self.panel.loop_combo.currentData()])
         self._update_buttons()
 
     def _on_loop_choice(self) -> None:
@@ -149,14 +147,14 @@ class LiveTab(QWidget):
 
     def stop(self) -> None:
         """Stop at once; the threads finish in the background (never blocks the window)."""
-        self._pending_source = None
+        self.models.cancel_wait(self)
         if self.session.running:
             self.session.stop()
             self._set_state("Stopped")
         self._update_buttons()
 
     def is_running(self) -> bool:
-        return self.session.running or self._pending_source is not None
+        return self.session.running or self.models.waiting(self)
 
     def open_video_dialog(self) -> None:
         self.source_combo.open_video_dialog()
@@ -171,39 +169,7 @@ class LiveTab(QWidget):
 
     def fetch_detector(self) -> None:
         """Download the YOLOv8 face weights in the background, with a dialog that can cancel."""
-        if self._fetch.busy:
-            return
-        self.fetch_button.setEnabled(False)
-        self.fetch_button.setText("Downloading YOLOv8 face detector…")
-        dialog = QProgressDialog(
-            "Downloading the YOLOv8 face detector from Hugging Face (about 6 MB)…",
-            "Cancel",
-            0,
-            0,  # busy indicator: the download library reports no progress to us
-            self,
-        )
-        dialog.setWindowTitle("Fetch YOLOv8 face detector")
-        dialog.setMinimumDuration(0)
-        dialog.setAutoClose(False)
-        dialog.setAutoReset(False)
-        dialog.canceled.connect(self._cancel_fetch)
-        self.fetch_dialog = dialog
-        dialog.show()
-        self._fetch.run(self.fetch_weights)
-
-    def _cancel_fetch(self) -> None:
-        self._fetch.cancel()  # abandoned: a download holds no model, its result is ignored
-        self._fetch_done()
-        self._set_state("Download cancelled; the offline detector stays in use.")
-
-    def _fetch_done(self) -> None:
-        self.fetch_button.setEnabled(True)
-        self.fetch_button.setText(FETCH_TEXT)
-        dialog, self.fetch_dialog = self.fetch_dialog, None
-        if dialog is not None:
-            dialog.canceled.disconnect(self._cancel_fetch)
-            dialog.close()
-            dialog.deleteLater()
+        self._fetch.start()
 
     def shutdown(self, timeout: float = 15.0) -> None:
         """Stop everything (window closing) and wait for threads that may be inside torch.
@@ -242,12 +208,9 @@ class LiveTab(QWidget):
         if self.models.current(self.settings) is not models:
             return  # loaded for settings that changed meanwhile; a newer load is coming
         self._use(models)
-        if self._pending_source is not None:
-            text, self._pending_source = self._pending_source, None
-            self.start_source(text)
 
     def _on_models_failed(self, err: UserError) -> None:
-        self._pending_source = None
+        self.models.cancel_wait(self)
         if self.pipeline is None:
             self.model_label.setText("not loaded (see the message)")
         if not self.session.running:  # else the running view keeps its current model
@@ -350,11 +313,6 @@ class LiveTab(QWidget):
             )
 
     def _on_fetched(self, path) -> None:
-        self._fetch_done()
         self.settings.detector, self.settings.detector_weights = "yolo", ""
         self.apply_settings()
         self.settings_changed.emit()
-
-    def _on_fetch_failed(self, err: UserError) -> None:
-        self._fetch_done()
-        show_error(self, err)

@@ -24,9 +24,11 @@ from PySide6.QtWidgets import (
 )
 
 from fer_desktop.core.photos import annotate as photos
+from fer_desktop.core.photos import io as photo_io
 from fer_desktop.core.pipeline.shared_models import LoadedModels, load_models
 from fer_desktop.core.settings import Settings
 from fer_desktop.core.support.errors import UserError
+from fer_desktop.core.support.image_files import IMAGE_EXTS
 from fer_desktop.core.support.resources import annotated_dir
 from fer_desktop.ui.errors import show_error
 from fer_desktop.ui.photos.details import PhotoDetails
@@ -83,7 +85,6 @@ class PhotoTab(QWidget):
         self._saver.status.connect(self._status)
         self._saver.saved.connect(self._on_saved)
         self._saver.failed.connect(self._update_save_button)
-        self.models.loaded.connect(self._on_models)
         self.models.failed.connect(self._on_models_failed)
         self._build_ui()
         self.setAcceptDrops(True)
@@ -128,7 +129,7 @@ class PhotoTab(QWidget):
         return self.list.current_entry
 
     def open_dialog(self) -> None:
-        exts = " ".join(f"*{e}" for e in sorted(photos.IMAGE_EXTS))
+        exts = " ".join(f"*{e}" for e in sorted(IMAGE_EXTS))
         paths, _ = QFileDialog.getOpenFileNames(
             self, "Open photos", "", f"Images ({exts});;All files (*)"
         )
@@ -138,7 +139,7 @@ class PhotoTab(QWidget):
     def add_paths(self, paths) -> int:
         """Queue images (folders are searched); returns how many new files were added."""
         given = [Path(p) for p in paths]
-        files = photos.collect_images(given)
+        files = photo_io.collect_images(given)
         empty = [p for p in given if p.is_dir() and not any(f.is_relative_to(p) for f in files)]
         if empty:
             show_error(
@@ -221,10 +222,8 @@ class PhotoTab(QWidget):
     def _process_pending(self) -> None:
         """Start a batch with the photos still pending, unless one is running (it continues)."""
         if self.pipeline is None:
-            models = self.models.request(self.settings)
-            if models is None:
-                return  # `_on_models` comes back here
-            self.pipeline = models.pipeline(self.settings)
+            self.models.when_ready(self.settings, self._on_models, owner=self)
+            return  # `_on_models` comes back here, now or once the models are loaded
         if self._batch:
             return  # the running batch ends in `_on_batch_done`, which comes back here
         pending = self.list.pending()
@@ -233,7 +232,8 @@ class PhotoTab(QWidget):
             self._worker.run(photos.process_photos, self.pipeline, pending)
 
     def _on_models(self, models: LoadedModels) -> None:
-        if self.models.current(self.settings) is models and self.list.pending():
+        self.pipeline = models.pipeline(self.settings)
+        if self.list.pending():
             self._process_pending()
 
     def _on_models_failed(self, err: UserError) -> None:

@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fer_desktop.core.sessions.layout import sessions_dir
 from fer_desktop.core.sessions.reader import LABELS, SessionData, load_session
-from fer_desktop.core.sessions.recorder import sessions_dir
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import unique_path
 from fer_desktop.ui.errors import show_error

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from fer_desktop.core.live.sources import VIDEO_EXTS
 from fer_desktop.core.pipeline.shared_models import LoadedModels, load_models
 from fer_desktop.core.sessions.analyze import AnalyzeProgress, AnalyzeResult, iter_analyze
-from fer_desktop.core.sessions.recorder import new_session_dir
+from fer_desktop.core.sessions.layout import new_session_dir
 from fer_desktop.core.settings import Settings
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.ui.errors import show_error
@@ -77,13 +77,11 @@ class VideosTab(QWidget):
         self.video: str | None = None
         self.folder: Path | None = None  # the current (or last) run's session folder
         self.result: AnalyzeResult | None = None
-        self._waiting_for_models = False
         self._active = False  # an analysis was started and neither finished, failed nor cancelled
         self.task = LatestTask("Analysing the video", self)
         self.task.progress.connect(self._on_progress)
         self.task.finished.connect(self._on_finished)
         self.task.failed.connect(self._on_failed)
-        self.models.loaded.connect(self._on_models)
         self.models.failed.connect(self._on_models_failed)
         self._build_ui()
         self.setAcceptDrops(True)
@@ -153,25 +151,21 @@ class VideosTab(QWidget):
 
     @property
     def running(self) -> bool:
-        return self._active or self._waiting_for_models
+        return self._active or self.models.waiting(self)
 
     def start(self) -> None:
         """Analyse the chosen video (loads the models first if needed)."""
         if not self.video or self.running:
             return
         self.settings.record_video = self.video_check.isChecked()
-        models = self.models.request(self.settings)
-        if models is None:
-            self._waiting_for_models = True
+        if not self.models.when_ready(self.settings, self._run, owner=self):
             self.status.setText("Loading the face detector and emotion model…")
             self._update_buttons()
-            return
-        self._run(models)
 
     def cancel(self) -> None:
         """Stop at the next frame; what was analysed so far stays in the session folder."""
-        if self._waiting_for_models:
-            self._waiting_for_models = False
+        if self.models.waiting(self):
+            self.models.cancel_wait(self)
         elif self._active:
             self._active = False
             self.task.cancel()  # the job closes its files at its next frame
@@ -189,7 +183,8 @@ class VideosTab(QWidget):
 
     def shutdown(self, timeout: float = 15.0) -> None:
         """Cancel and wait for the analysis thread (window closing)."""
-        self._waiting_for_models = self._active = False
+        self.models.cancel_wait(self)
+        self._active = False
         self.task.cancel()
         self.task.wait(timeout)
 
@@ -216,14 +211,9 @@ class VideosTab(QWidget):
         )
         self._update_buttons()
 
-    def _on_models(self, models: LoadedModels) -> None:
-        if self._waiting_for_models and self.models.current(self.settings) is models:
-            self._waiting_for_models = False
-            self._run(models)
-
     def _on_models_failed(self, err: UserError) -> None:
-        if self._waiting_for_models:
-            self._waiting_for_models = False
+        if self.models.waiting(self):
+            self.models.cancel_wait(self)
             self.status.setText("The models could not be loaded.")
             self._update_buttons()
             show_error(self, err)

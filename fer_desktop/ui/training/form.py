@@ -3,7 +3,6 @@ hyper-parameters, output folder. Turns them into fer-train arguments."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,10 +24,9 @@ from PySide6.QtWidgets import (
 
 from fer_desktop.core.classify.nets import ARCHITECTURES
 from fer_desktop.core.support.errors import UserError
-from fer_desktop.core.support.fileio import unique_path
-from fer_desktop.core.support.resources import user_data_dir
 from fer_desktop.core.training.config import CHOICES, TrainConfig
 from fer_desktop.core.training.datasets import load_dataset
+from fer_desktop.core.training.run_folder import new_run_dir, runs_root
 from fer_desktop.workers.tasks import LatestTask
 
 QUICK_CHECK_IMAGES = 16  # per split: enough to prove the layout and that images decode
@@ -197,7 +195,7 @@ class TrainingSettings(QWidget):
         self.limit.setToolTip("At most this many images per split, for a quick trial run (0 = all)")
         self.out_edit = QLineEdit()
         self.out_edit.textChanged.connect(self._out_changed)
-        self.set_output_folder(str(runs_dir or user_data_dir() / "runs"))
+        self.set_output_folder(str(runs_dir or runs_root()))
         out_row = QHBoxLayout()
         out_row.addWidget(self.out_edit, 1)
         out_row.addWidget(QPushButton("…", clicked=self._browse_out, maximumWidth=32))
@@ -352,31 +350,21 @@ class TrainingSettings(QWidget):
     # --- arguments -------------------------------------------------------------------------
 
     def new_run_dir(self) -> Path:
-        out = Path(self.out_edit.text().strip() or user_data_dir() / "runs").expanduser()
-        return unique_path(out / f"{time.strftime('%Y%m%d-%H%M%S')}-{self.arch_name()}")
+        return new_run_dir(self.arch_name(), self.out_edit.text().strip() or None)
 
-    def train_args(self, run_dir: Path) -> list[str]:
-        """fer-train arguments for a new run into `run_dir`."""
-        data = [a for p in dataset_paths(self.data_edit.text()) for a in ("--data", p)]
-        return [
-            *data,
-            "--arch",
-            self.arch_name(),
-            "--epochs",
-            str(self.epochs.value()),
-            "--batch-size",
-            str(self.batch_size.value()),
-            "--lr",
-            repr(self.lr.value()),
-            "--optimizer",
-            self.optimizer.currentText(),
-            "--schedule",
-            self.schedule.currentText(),
-            "--balance",
-            self.balance.currentText(),
-            "--limit",
-            str(self.limit.value()),
-            "--out",
-            str(run_dir),
-            "--no-progress",
-        ]
+    def config(self, run_dir: Path) -> TrainConfig:
+        """The run the form describes, into `run_dir` (validated by the trainer, which can
+        import torch; this process does not)."""
+        paths = dataset_paths(self.data_edit.text())
+        return TrainConfig(
+            data=paths[0] if len(paths) == 1 else paths,
+            arch=self.arch_name(),
+            epochs=self.epochs.value(),
+            batch_size=self.batch_size.value(),
+            lr=self.lr.value(),
+            optimizer=self.optimizer.currentText(),
+            schedule=self.schedule.currentText(),
+            balance=self.balance.currentText(),
+            limit=self.limit.value(),
+            out=str(run_dir),
+        )

@@ -3,7 +3,6 @@ confusion matrices live, reopen past runs, and hand a trained model to the Live 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from fer_desktop.core.support.errors import UserError
-from fer_desktop.core.training.run_folder import read_run
+from fer_desktop.core.training.run_folder import RunFolder, read_run
 from fer_desktop.ui.errors import show_error as app_show_error
 from fer_desktop.ui.training.confusion import ConfusionPanel
 from fer_desktop.ui.training.form import FileDialogs, TrainingSettings
@@ -58,8 +57,8 @@ class TrainingTab(QWidget):
         self.run_dir: str | None = None
         self.best_checkpoint: str | None = None
 
-        self.settings = TrainingSettings(dialogs=self.dialogs, runs_dir=runs_dir)
-        self.settings.dataset_checked.connect(lambda ok: self._update_buttons())
+        self.form = TrainingSettings(dialogs=self.dialogs, runs_dir=runs_dir)
+        self.form.dataset_checked.connect(lambda ok: self._update_buttons())
         self.start_button = QPushButton("Start", clicked=self.start)
         self.stop_button = QPushButton("Stop", clicked=self.stop)
         self.stop_button.setToolTip("Stop after the current batch; finished epochs are kept")
@@ -80,7 +79,7 @@ class TrainingTab(QWidget):
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 4, 0)
-        ll.addWidget(self.settings)
+        ll.addWidget(self.form)
         ll.addLayout(buttons)
         ll.addWidget(self.log_view, 1)
         scroll = QScrollArea(widgetResizable=True, frameShape=QScrollArea.Shape.NoFrame)
@@ -126,17 +125,29 @@ class TrainingTab(QWidget):
 
     def start(self) -> None:
         """Start a new run with the current settings."""
-        if self.runner.is_running() or not self.settings.dataset_ok:
+        if self.runner.is_running() or not self.form.dataset_ok:
             return
-        run_dir = self.settings.new_run_dir()
-        self._launch(self.settings.train_args(run_dir), f"Starting {run_dir}…")
+        run = RunFolder(self.form.new_run_dir())
+        try:  # the settings cross into the trainer as one file: fer-train --config request.json
+            request = run.write_request(self.form.config(run.path).to_dict())
+        except OSError as exc:
+            self._show_error(
+                self,
+                UserError(
+                    f"Cannot write the run folder {run.path}: {exc.strerror or exc}.",
+                    "Choose an output folder you can write to.",
+                ),
+            )
+            return
+        self._launch(["--config", str(request), "--no-progress"], f"Starting {run.path}…")
 
     def resume(self, run_dir: str) -> None:
         """Continue a stopped or crashed run from its last complete epoch."""
         if self.runner.is_running():
             return
-        d = Path(run_dir)
-        if not (d / "last.pt").is_file():
+        run = RunFolder(run_dir)
+        d = run.path
+        if not run.last.is_file():
             self._show_error(
                 self,
                 UserError(
@@ -147,11 +158,11 @@ class TrainingTab(QWidget):
             return
         args = ["--resume", str(d), "--no-progress"]
         try:
-            saved = json.loads((d / "config.json").read_text())["config"]["epochs"]
-        except (OSError, ValueError, KeyError, TypeError):
+            saved = int(run.saved_config().get("epochs", 0))
+        except (OSError, ValueError, TypeError):
             saved = 0
-        if self.settings.epochs.value() > saved:  # the Epochs box can extend a run
-            args += ["--epochs", str(self.settings.epochs.value())]
+        if self.form.epochs.value() > saved:  # the Epochs box can extend a run
+            args += ["--epochs", str(self.form.epochs.value())]
         try:  # the finished epochs stay on screen while the dataset loads again
             self._show_run(self._read_run(str(d)))
             keep = True
@@ -217,7 +228,7 @@ class TrainingTab(QWidget):
     def shutdown(self, timeout_ms: int = 30_000) -> None:
         """Stop a run and background checks; for the main window's closeEvent."""
         self.runner.stop_and_wait(timeout_ms)
-        self.settings.wait_idle(timeout_ms)
+        self.form.wait_idle(timeout_ms)
 
     def closeEvent(self, event) -> None:
         self.shutdown()
@@ -226,7 +237,7 @@ class TrainingTab(QWidget):
     # --- helpers ---------------------------------------------------------------------------
 
     def _start_dir(self) -> str:
-        return str(Path(self.run_dir).parent) if self.run_dir else self.settings.out_edit.text()
+        return str(Path(self.run_dir).parent) if self.run_dir else self.form.out_edit.text()
 
     def _choose_resume(self) -> None:
         path = self.dialogs.directory(
@@ -269,11 +280,11 @@ class TrainingTab(QWidget):
 
     def _update_buttons(self) -> None:
         running = self.runner.is_running()
-        self.start_button.setEnabled(self.settings.dataset_ok and not running)
+        self.start_button.setEnabled(self.form.dataset_ok and not running)
         self.stop_button.setEnabled(running and not self.runner.is_stopping())
         self.resume_button.setEnabled(not running)
         self.open_button.setEnabled(not running)
-        self.settings.setEnabled(not running)
+        self.form.setEnabled(not running)
         best = self.best_checkpoint
         self.use_button.setEnabled(bool(best) and Path(best).is_file())
 
@@ -301,8 +312,8 @@ class TrainingTab(QWidget):
         self.acc_plot.add_point("val", e, ev["val_acc"])
         self.confusion.add_epoch(ev, ev.get("classes"))
         self.run_status.on_epoch(ev)
-        best = Path(self.run_dir or "") / "best.pt"
-        if self.run_dir and best.is_file():
+        best = RunFolder(self.run_dir).best_if_saved() if self.run_dir else None
+        if best:
             self.best_checkpoint = str(best)
         self._update_buttons()
 

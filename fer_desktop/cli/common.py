@@ -1,0 +1,86 @@
+"""What the subcommands share: the pipeline flags, the user's settings under them, error output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from fer_desktop.core.choices import BACKENDS as BACKEND_CHOICES
+from fer_desktop.core.choices import DETECTORS as DETECTOR_CHOICES
+from fer_desktop.core.choices import PRECISIONS
+from fer_desktop.core.support.errors import UserError
+
+__all__ = [
+    "BACKEND_CHOICES",
+    "BACKEND_HELP",
+    "DETECTOR_CHOICES",
+    "PRECISIONS",
+    "add_pipeline_args",
+    "print_error",
+    "settings_from",
+]
+
+BACKEND_HELP = (
+    "emotion classifier backend: auto (the model's ONNX export on ONNX Runtime when on the CPU; "
+    "torch for a GPU, bf16/fp16 or a .pt without export), onnx, onnxruntime, opencv, torch"
+)
+
+
+def add_pipeline_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--detector",
+        choices=DETECTOR_CHOICES,
+        help="face detector; auto = YOLOv8-face if downloaded, else YuNet (default: settings)",
+    )
+    p.add_argument(
+        "--detector-weights",
+        metavar="FILE",
+        help="a local detector file instead of the default: YOLOv8 face .pt or YuNet .onnx",
+    )
+    p.add_argument(
+        "--model",
+        metavar="FILE",
+        help="emotion model: a .pt checkpoint or its .onnx export (default: the shipped model)",
+    )
+    p.add_argument("--device", help="auto (CUDA > MPS > CPU), cpu, cuda, mps")
+    p.add_argument("--backend", choices=BACKEND_CHOICES, help=BACKEND_HELP)
+    p.add_argument("--precision", choices=PRECISIONS, help="classifier precision on CPU")
+    p.add_argument(
+        "--detect-every", type=int, help="run the detector every N frames, track in between"
+    )
+    p.add_argument("--yolo-imgsz", type=int, help="YOLO input size (multiple of 32; default 640)")
+
+
+def settings_from(args):
+    from fer_desktop.core.settings import Settings
+
+    s = Settings.load()
+    for attr in (
+        "detector",
+        "detector_weights",
+        "model",
+        "device",
+        "precision",
+        "backend",
+        "detect_every",
+        "yolo_imgsz",
+    ):
+        v = getattr(args, attr, None)
+        if v is not None:
+            setattr(s, attr, v)
+    return s.validate()
+
+
+def print_error(exc: UserError, as_json: bool) -> None:
+    import logging
+
+    from fer_desktop.core.support.logs import SHOWN
+
+    # Into the log file with its traceback; the user reads the message below, not a log line.
+    exc_info = (type(exc), exc, exc.__traceback__) if exc.__traceback__ else None
+    logging.getLogger("fer_desktop.cli").error("%s", exc, exc_info=exc_info, extra=SHOWN)
+    if as_json:
+        print(json.dumps({"error": exc.message, "hint": exc.hint}))
+    else:
+        print(f"error: {exc.message}\n  {exc.hint}".rstrip(), file=sys.stderr)

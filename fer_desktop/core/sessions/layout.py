@@ -1,0 +1,99 @@
+"""A session folder's layout: its file names, the faces.csv columns and rows, where folders go.
+
+`<user data>/sessions/<YYYY-MM-DD_HH-MM-SS>/`:
+- `faces.csv`: one row per processed frame per tracked face (`CSV_COLUMNS`); the probabilities are
+  the ones shown (after smoothing).
+- `session.json`: source, detector, model, settings, start/end time, frames processed and
+  dropped, a summary per track.
+- `annotated.mp4`: the frames with the overlay as seen (optional).
+The recorder (`recorder.py`) writes them, the reader (`reader.py`) and the analysis read them.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from fer_desktop.core.emotions import CLASSES
+from fer_desktop.core.support.errors import UserError
+from fer_desktop.core.support.fileio import PRIVATE_FILE, make_private_dir
+from fer_desktop.core.support.resources import user_data_dir
+from fer_desktop.core.types import FaceResult
+
+CSV_NAME, JSON_NAME, VIDEO_NAME = "faces.csv", "session.json", "annotated.mp4"
+
+
+CSV_COLUMNS: tuple[str, ...] = (
+    "time_s",
+    "frame",
+    "track_id",
+    "x1",
+    "y1",
+    "x2",
+    "y2",
+    *CLASSES,
+    "label",
+    "confidence",
+)
+
+
+def make_private_file(path: Path) -> None:
+    try:
+        os.chmod(path, PRIVATE_FILE)
+    except OSError:  # a test's fake file, a file system without permissions
+        pass
+
+
+def sessions_dir() -> Path:
+    """Where recorded sessions are kept: `<user data>/sessions` (created on demand)."""
+    return make_private_dir(user_data_dir() / "sessions")
+
+
+def new_session_dir(root: Path | None = None, now: datetime | None = None) -> Path:
+    """A new, empty `<root>/<YYYY-MM-DD_HH-MM-SS>` folder (`-2`, `-3`… if that second is taken)."""
+    root = Path(root) if root is not None else sessions_dir()
+    name = (now or datetime.now()).strftime("%Y-%m-%d_%H-%M-%S")
+    for i in range(1, 1000):
+        path = root / (name if i == 1 else f"{name}-{i}")
+        try:
+            return make_private_dir(path, exist_ok=False)
+        except FileExistsError:
+            continue
+    raise UserError(f"Could not create a session folder in {root}.", "Check the folder.")
+
+
+def disk_error(exc: OSError, path: Path, again: str = "press Record again") -> UserError:
+    """The message a user sees when a recording (or an analysis: `again` says what to redo)
+    cannot be written."""
+    if exc.errno == errno.ENOSPC:
+        return UserError(
+            f"The disk is full: the recording in {path} stopped.",
+            f"Free some space and {again}; what was recorded so far is kept.",
+        )
+    return UserError(
+        f"The recording in {path} stopped: {exc.strerror or exc}.",
+        f"Check that the folder is writable, then {again}.",
+    )
+
+
+def face_probs(face: FaceResult) -> np.ndarray:
+    """The face's probabilities in CLASSES order (0 for a class the model does not have)."""
+    return np.array([float(face.probabilities.get(c, 0.0)) for c in CLASSES])
+
+
+def csv_row(time_s: float, frame: int, face: FaceResult) -> list:
+    x1, y1, x2, y2 = (int(v) for v in face.box)
+    probs = [f"{p:.4f}" for p in face_probs(face)]
+    return [f"{time_s:.3f}", frame, face.track_id, x1, y1, x2, y2, *probs, face.label] + [
+        f"{face.confidence:.4f}"
+    ]
+
+
+def dominant(mean_probabilities) -> str | None:
+    """The class with the highest mean probability (None for no frames)."""
+    mean = np.asarray(mean_probabilities, dtype=float)
+    return CLASSES[int(np.argmax(mean))] if mean.size and mean.sum() > 0 else None
