@@ -6,8 +6,9 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, SignalInstance
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -62,7 +63,7 @@ NO_TRAINING_PIP_HTML = """<h3>Training needs PyTorch</h3>
 alone, which keeps it small). It recognises emotions (Live, Photos, Videos) without it. Training
 your own models, exporting them and the YOLOv8 face detector need PyTorch:</p>
 <p>in the source folder, with Python 3.11: <code>pip install -e ".[train]"</code>, then restart
-<code>fer-desktop</code>. The README's Training section shows how to take the CPU-only PyTorch
+<code>fer-desktop</code>. <code>docs/training.md</code> in the source folder shows how to take the CPU-only PyTorch
 (about 1 GB instead of 5 GB).</p>"""
 
 NO_TRAINING_HTML = """<h3>Training needs the full build</h3>
@@ -79,10 +80,21 @@ Two ways to get them:</p>
 with <i>Model &rarr; Load model&hellip;</i>. The README's stand-alone section has the details.</p>"""
 
 
+class TrainingPage(Protocol):
+    """What the main window needs of its Training tab (TrainingTab, or NoTrainingPage)."""
+
+    model_chosen: SignalInstance  # str: the path of a checkpoint to use in Live/Photos/Videos
+
+    def shutdown(self) -> None: ...
+
+
 class NoTrainingPage(QWidget):
     """The Training tab of the build without PyTorch: says how to get training."""
 
-    model_chosen = Signal(str)  # never emitted; the same interface as TrainingTab
+    model_chosen = Signal(str)  # never emitted: nothing is trained here
+
+    def shutdown(self) -> None:
+        """Nothing runs here."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -144,7 +156,7 @@ class MainWindow(QMainWindow):
         self.live_tab = LiveTab(settings=settings, models=self.models, preload=preload)
         self.photo_tab = PhotoTab(settings=settings, models=self.models)
         self.videos_tab = VideosTab(settings=settings, models=self.models)
-        self.training_tab = training_tab or training_page()
+        self.training_tab: TrainingPage = training_tab or training_page()
         self.tabs = QTabWidget()
         self.tabs.addTab(self.live_tab, "Live")
         self.tabs.addTab(self.photo_tab, "Photos")
@@ -293,9 +305,7 @@ class MainWindow(QMainWindow):
         self.live_tab.shutdown()
         self.photo_tab.shutdown()
         self.videos_tab.shutdown()
-        shutdown = getattr(self.training_tab, "shutdown", None)
-        if shutdown is not None:
-            shutdown()
+        self.training_tab.shutdown()
         qs = window_settings()
         qs.setValue("geometry", self.saveGeometry())
         qs.setValue("state", self.saveState())

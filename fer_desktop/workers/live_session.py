@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from fer_desktop.core.live.engine import LiveEngine
 from fer_desktop.core.live.sources import FrameSource, SourceSpec, parse_source
 from fer_desktop.core.sessions.live_recorder import LiveRecorder
+from fer_desktop.core.sessions.recorder import SessionRecorder
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.workers.tasks import LatestTask
 
@@ -121,6 +123,30 @@ class LiveSession(QObject):
             if engine.wait(max(0.0, deadline - time.monotonic())):
                 self._stopping.remove(engine)
         return ok and not self._stopping
+
+    def start_recording(self, folder: Path, *, video: bool, settings: dict) -> None:
+        """Record the running source into `folder` (a new session folder): every processed frame
+        from now on, on the inference thread. Raises UserError (or OSError) if it cannot."""
+        pipeline, engine, spec = self._pipeline, self.engine, self.spec
+        recorder = SessionRecorder(
+            folder,
+            source=spec.shown if spec is not None else "",  # a stream's password redacted
+            detector=pipeline.detector.name if pipeline is not None else "",
+            model=pipeline.classifier.name if pipeline is not None else "",
+            settings=settings,
+            fps=engine.source.fps if engine is not None else 30.0,
+            video=video,
+        )
+        self.recorder.start(recorder)
+
+    def stop_recording(self) -> dict | None:
+        """End the recording (blocks until its files are finished: call it off the GUI thread);
+        returns its session.json, None when nothing was recording."""
+        return self.recorder.stop()
+
+    @property
+    def recording(self) -> bool:
+        return self.recorder.recording
 
     def snapshot(self) -> dict:
         return self._snapshot(self.engine) if self.engine is not None else {}

@@ -103,13 +103,3 @@ def test_one_background_worker_abstraction():
             continue
         for banned in ("threading.Thread(", "QThreadPool(", "BackgroundCall", "_LatestSlot"):
             assert banned not in text, f"{name} uses {banned}"
-
-
-def test_live_stats_keep_their_window():
-    from fer_desktop.core.live.engine import LiveStats
-
-    stats = LiveStats(window=5)
-    for i in range(20):
-        stats.latencies.append(i)
-        stats.infer_times.append(i)
-    assert list(stats.latencies) == [15, 16, 17, 18, 19] and stats.infer_times.maxlen == 5

@@ -156,6 +156,9 @@ def test_stop_with_sigterm_then_resume_continues_the_epochs(tmp_path: Path):
             proc.wait()
         proc.stdout.close()
     assert code != 0 and code == 3  # 3 = stopped
+    from fer_desktop.core.training.events import KINDS
+
+    assert {e["event"] for e in events} <= set(KINDS)  # the trainer speaks only the shared kinds
     stopped = of(events, "stopped")
     assert stopped and stopped[0]["epochs_done"] == 1, events[-3:]
     assert [e["epoch"] for e in of(events, "epoch")] == [1]

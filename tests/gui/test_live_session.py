@@ -108,7 +108,6 @@ def test_swapping_the_pipeline_while_running(qtbot, models, video_path):
     with qtbot.waitSignal(session.result_ready, timeout=30_000):
         pass
     session.set_pipeline(second)
-    assert session.engine.tuning.pipeline is second  # one object swapped whole
     count = second._count
     qtbot.waitUntil(lambda: second._count > count, timeout=30_000)
     session.stop()

@@ -25,14 +25,17 @@ def test_documented_linux_folder(tmp_path, monkeypatch):
     assert user_data_dir() == tmp_path / "user" / ".local" / "share" / "fer-desktop"
 
 
-def test_documented_windows_and_macos_folders(monkeypatch):
+def test_documented_windows_and_macos_folders(tmp_path, monkeypatch):
+    """Our user_data_dir() on Windows (the roaming AppData folder) and on macOS, with platformdirs'
+    backend for that system in place: a change of `roaming=` or the app name fails here."""
+    import platformdirs
     import platformdirs.macos
     import platformdirs.windows
 
-    win = platformdirs.windows.Windows("fer-desktop", appauthor=False, roaming=True)
-    monkeypatch.setattr(
-        platformdirs.windows, "get_win_folder", lambda csidl: rf"C:\Users\u\{csidl}"
-    )
-    assert win.user_data_dir.replace("\\", "/").endswith("CSIDL_APPDATA/fer-desktop")  # Roaming
-    mac = platformdirs.macos.MacOS("fer-desktop", appauthor=False, roaming=True)
-    assert mac.user_data_dir.endswith("/Library/Application Support/fer-desktop")
+    monkeypatch.delenv("FER_DESKTOP_HOME")
+    monkeypatch.setattr(platformdirs, "PlatformDirs", platformdirs.windows.Windows)
+    monkeypatch.setattr(platformdirs.windows, "get_win_folder", lambda csidl: str(tmp_path / csidl))
+    assert user_data_dir() == tmp_path / "CSIDL_APPDATA" / "fer-desktop"  # Roaming, not Local
+    monkeypatch.setattr(platformdirs, "PlatformDirs", platformdirs.macos.MacOS)
+    monkeypatch.setenv("HOME", str(tmp_path / "mac"))
+    assert user_data_dir() == tmp_path / "mac" / "Library" / "Application Support" / "fer-desktop"

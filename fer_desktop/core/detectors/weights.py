@@ -1,8 +1,7 @@
-"""Which detector to use and where its weights are: `auto`, the Hugging Face cache, the bundle.
+"""Where the YOLOv8 face weights are: the Hugging Face cache, the bundle, or a download on request.
 
-`auto` is YOLOv8-face when its weights are in the Hugging Face cache or bundled in
-`resources/detectors/`, else the shipped offline YuNet. Nothing here goes online unless the user
-asks for the download (`fetch_yolo_weights`), and nothing here imports torch or ultralytics.
+The factory (`factory.py`) asks here and hands the path to the detector. Nothing here goes online
+unless the user asks for the download (`fetch_yolo_weights`), and nothing imports torch.
 """
 
 from __future__ import annotations

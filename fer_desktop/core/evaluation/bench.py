@@ -48,7 +48,7 @@ def run_bench(
     `record` (True, or "video" for annotated.mp4 too) records the session as the Live tab's Record
     does, into a temporary folder, to measure what recording costs.
     """
-    src = FrameSource(parse_source(source), resize_to=size)
+    src = FrameSource(parse_source(source), resize_to=size, loop=True)  # a file plays on
     # Warm up (first calls allocate and pick kernels), so the figures describe the steady state.
     first = src.read()
     if first is not None:
@@ -106,7 +106,6 @@ def run_bench(
         on_result=on_result,
         on_ended=done.set,
         on_error=on_error,
-        loop=True,
         paced=paced,
         max_frames=frames,
         stats_window=min(frames, STATS_WINDOW),  # percentiles of the last frames: bounded

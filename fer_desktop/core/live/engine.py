@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from fer_desktop.core.live.sources import FrameSource
+from fer_desktop.core.pipeline.pipeline import Pipeline
 from fer_desktop.core.support.errors import UserError, as_user_error
 from fer_desktop.core.types import FrameResult
 
@@ -105,11 +106,12 @@ class LiveStats:
 
 
 @dataclass(frozen=True)
-class Tuning:
-    """What the GUI may change while inference runs. Immutable: the engine swaps it whole, and
-    only the inference thread copies it into the pipeline, between two frames."""
+class LiveConfig:
+    """What the GUI may swap while inference runs: the pipeline, smoothing and threshold.
+    Immutable: the engine swaps it whole, and only the inference thread copies it into the
+    pipeline, between two frames. (A file's looping is the source's: FrameSource(loop=).)"""
 
-    pipeline: Any
+    pipeline: Pipeline
     smoothing: float
     threshold: float
 
@@ -124,26 +126,22 @@ class LiveEngine:
     def __init__(
         self,
         source: FrameSource,
-        pipeline,
+        pipeline: Pipeline,
         *,
         on_frame: Callable[[np.ndarray, int, float], None] | None = None,
         on_result: Callable[[FrameResult], None] | None = None,
         on_error: Callable[[UserError], None] | None = None,
         on_ended: Callable[[], None] | None = None,
-        loop: bool = False,
         paced: bool | None = None,
         max_frames: int = 0,
         stats_window: int = 120,
     ) -> None:
         self.source = source
-        if loop:  # looping is the source's job (FrameSource.read), for bench as for Live
-            source.loop = source.spec.kind == "file"
-        self.tuning = Tuning(pipeline, pipeline.smoothing, pipeline.threshold)
+        self.tuning = LiveConfig(pipeline, pipeline.smoothing, pipeline.threshold)
         self.on_frame = on_frame or (lambda *a: None)
         self.on_result = on_result or (lambda r: None)
         self.on_error = on_error or (lambda e: None)
         self.on_ended = on_ended or (lambda: None)
-        self.loop = loop
         self.paced = source.paced if paced is None else paced
         self.max_frames = max_frames
         self.mailbox = LatestFrameMailbox()
@@ -165,7 +163,7 @@ class LiveEngine:
     def retune(self, **changes: Any) -> None:
         """Change `pipeline`, `smoothing` or `threshold` while running (from one thread, the GUI).
 
-        A new immutable `Tuning` replaces the old one in one assignment; the inference thread
+        A new immutable `LiveConfig` replaces the old one in one assignment; the inference thread
         picks it up before its next frame. The old pipeline is never touched again.
         """
         self.tuning = replace(self.tuning, **changes)
@@ -284,7 +282,7 @@ class LiveEngine:
                     next_due = time.perf_counter()
 
     def _inference_loop(self) -> None:
-        applied: Tuning | None = None
+        applied: LiveConfig | None = None
         while not self._stop.is_set():
             item = self.mailbox.get(timeout=0.5)
             if item is None:

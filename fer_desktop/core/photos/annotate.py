@@ -1,7 +1,8 @@
-"""Photos: load an image safely, annotate it with the one overlay, save copies and a faces CSV.
+"""Photos: annotate an image with the one overlay, save copies and the photos' faces.csv.
 
-Qt-free, shared by the Photos tab and the command line. Every problem a user's file can cause
-(missing, corrupt, not an image, too large) becomes a `UserError` naming the file.
+Qt-free, shared by the Photos tab and the command line (reading the files is `io.py`). Every
+problem a user's file can cause (missing, corrupt, not an image, too large) becomes a `UserError`
+naming the file.
 """
 
 from __future__ import annotations

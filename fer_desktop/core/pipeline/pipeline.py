@@ -97,8 +97,11 @@ class Pipeline:
         frame_index: int = 0,
         captured_at: float | None = None,
         track: bool = True,
+        t: float | None = None,
     ) -> FrameResult:
-        """Run every stage on one BGR frame. `track=False` treats it as an unrelated photo."""
+        """Run every stage on one BGR frame. `track=False` treats it as an unrelated photo; `t`
+        is the frame's time in seconds for the tracker and the label hold (default: the
+        tracker's clock; a video analysis passes the video's own time)."""
         t0 = time.perf_counter()
         captured_at = t0 if captured_at is None else captured_at
         if not track or self._count % self.detect_every == 0 or not self._last_boxes:
@@ -108,21 +111,21 @@ class Pipeline:
         self._count += 1
         t1 = time.perf_counter()
         boxes = [d.box for d in dets]
-        scores = {tuple(d.box): d.score for d in dets}
+        scores = [d.score for d in dets]  # in the order of boxes, as the tracker returns them
         probs, ms = self.classifier.classify(frame, boxes, landmarks=[d.landmarks for d in dets])
         t2 = time.perf_counter()
         if track:
-            now = self.tracker.clock()
+            now = self.tracker.clock() if t is None else float(t)
             tracked = self.tracker.update(boxes, probs, now)
             self.hold.forget_except(set(self.tracker.track_ids))
             faces = [
-                self._face(tid, b, p, scores.get(tuple(b), 1.0), self.hold.decide(tid, p, now))
-                for tid, b, p in tracked
+                self._face(tid, b, p, scores[i], self.hold.decide(tid, p, now))
+                for i, (tid, b, p) in enumerate(tracked)
             ]
         else:
             # Numbered from 1, as live tracks are: "Face 1" is the same name everywhere.
             tracked = [(i, b, p) for i, (b, p) in enumerate(zip(boxes, probs), start=1)]
-            faces = [self._face(tid, b, p, scores.get(tuple(b), 1.0)) for tid, b, p in tracked]
+            faces = [self._face(tid, b, p, scores[i]) for i, (tid, b, p) in enumerate(tracked)]
         self._last_boxes = [f.box for f in faces] if track else []
         t3 = time.perf_counter()
         stage = {"detect": (t1 - t0) * 1000, **ms, "track": (t3 - t2) * 1000}

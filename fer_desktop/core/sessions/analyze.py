@@ -171,10 +171,6 @@ def iter_analyze(
         source.release()
         raise
     reader = _Reader(source, every)
-    tracker = pipeline.tracker
-    saved_clock = tracker.clock
-    now = [0.0]
-    tracker.clock = lambda: now[0]  # track by the video's time, not this machine's
     pipeline.reset()
     t_start = time.perf_counter()
     done = last_index = 0
@@ -186,9 +182,9 @@ def iter_analyze(
                 cancelled = True
                 break
             index, frame = item
-            now[0] = index / fps
-            result = pipeline.process(frame, index)
-            recorder.add(result, now[0])
+            t = index / fps  # track by the video's time, not this machine's
+            result = pipeline.process(frame, index, t=t)
+            recorder.add(result, t)
             done, last_index = done + 1, index
             elapsed = time.perf_counter() - t_start
             if elapsed - last_yield >= progress_every_s:
@@ -199,7 +195,6 @@ def iter_analyze(
         raise
     finally:
         reader.close()
-        tracker.clock = saved_clock
         pipeline.reset()
         warning = None
         expected = source.frame_count

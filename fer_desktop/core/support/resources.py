@@ -77,7 +77,7 @@ PIP_TRAIN_COMMAND = 'pip install -e ".[train]"'
 _PIP_HINT = (
     "This install has no PyTorch (pip install -e . installs the app alone). Training, export and "
     f"the YOLOv8 face detector need it: in the source folder run {PIP_TRAIN_COMMAND} (the "
-    "README's Training section shows how to get the smaller CPU-only PyTorch)."
+    "docs/training.md shows how to get the smaller CPU-only PyTorch)."
 )
 # What to do where PyTorch is missing: the bundle and a pip install need different steps.
 FULL_BUILD_HINT = _BUNDLE_HINT if getattr(sys, "frozen", False) else _PIP_HINT

@@ -16,7 +16,6 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QPushButton, QVBoxLayout, QWidget
 
 from fer_desktop.core.sessions.layout import new_session_dir
-from fer_desktop.core.sessions.recorder import SessionRecorder
 from fer_desktop.core.settings import Settings
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.ui.errors import show_error
@@ -75,25 +74,16 @@ class RecordControls(QWidget):
 
     @property
     def recording(self) -> bool:
-        return self.session.recorder.recording
+        return self.session.recording
 
     def start(self) -> None:
         """Start recording the running session into a new session folder."""
         if self.recording or not self.session.running:
             return
-        pipeline = self.session.pipeline
-        engine = self.session.engine
-        spec = self.session.spec
         try:
             folder = new_session_dir()
-            recorder = SessionRecorder(
-                folder,
-                source=spec.shown if spec is not None else "",  # a stream's password redacted
-                detector=pipeline.detector.name if pipeline is not None else "",
-                model=pipeline.classifier.name if pipeline is not None else "",
-                settings=asdict(self.settings),
-                fps=engine.source.fps if engine is not None else 30.0,
-                video=self.video_check.isChecked(),
+            self.session.start_recording(
+                folder, video=self.video_check.isChecked(), settings=asdict(self.settings)
             )
         except (OSError, UserError) as exc:
             self._set_checked(False)
@@ -101,7 +91,6 @@ class RecordControls(QWidget):
             return
         self.folder = folder
         self._started = time.monotonic()
-        self.session.recorder.start(recorder)
         self._set_checked(True)
         self.video_check.setEnabled(False)
         self._timer.start()
@@ -113,7 +102,7 @@ class RecordControls(QWidget):
         if not self.recording:
             return
         self._timer.stop()
-        self._finisher.run(self.session.recorder.stop)
+        self._finisher.run(self.session.stop_recording)
         self.status.setText(f"Saving {self.folder.name}…")
         self._stopped()
 

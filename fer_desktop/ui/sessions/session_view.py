@@ -33,6 +33,7 @@ from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import unique_path
 from fer_desktop.ui.errors import show_error
 from fer_desktop.ui.live.timeline import TrackPlot, label_codes, legend_html, rgb
+from fer_desktop.ui.video_view import bgr_to_qimage
 
 ROW_HEIGHT = 170
 MAX_ROWS = 12  # the faces seen longest; a crowd's fleeting faces stay in the CSV
@@ -51,9 +52,7 @@ class FramePreview(QLabel):
         self._image: QImage | None = None
 
     def set_frame(self, bgr: np.ndarray) -> None:
-        rgb_frame = np.ascontiguousarray(bgr[:, :, ::-1])
-        h, w = rgb_frame.shape[:2]
-        self._image = QImage(rgb_frame.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+        self._image = bgr_to_qimage(np.ascontiguousarray(bgr)).copy()  # owns its pixels
         self._rescale()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
