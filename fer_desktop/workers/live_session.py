@@ -1,6 +1,6 @@
 """Qt side of the live engine: open a source in the background, run it, report on the GUI thread.
 
-`LiveSession` wraps `core.live.LiveEngine` (capture thread -> 1-slot mailbox -> inference thread).
+`LiveSession` wraps `core.live.engine.LiveEngine` (capture thread -> 1-slot mailbox -> inference thread).
 The GUI pulls the engine's newest frame and result on a timer at paint rate, so nothing queues
 between the threads: if painting is slow, frames are skipped, never queued. Stopping only flags
 the engine and returns; the capture thread releases the camera as it exits.

@@ -98,7 +98,7 @@ def test_cli_detect_eval_on_a_few_real_photos(tmp_path, capsys):
 
 
 # The figures in the README and in issue 9's note, with the shipped settings. Slow (the whole
-# development set, 122 photos): run with `pytest -m slow tests/test_detect_eval.py`.
+# development set, 122 photos): run with `pytest -m slow tests/unit/test_detect_eval.py`.
 
 
 @needs_devset

@@ -1,10 +1,10 @@
 """The emotion classifier: loads a self-describing model and classifies a batch of face crops.
 
 Two backends compute the same thing (raw grey levels -> probabilities):
-- ONNX (`onnx_model.py`, ONNX Runtime or OpenCV's DNN): the default on the CPU. It needs no torch,
+- ONNX (`onnx_backend.py`, ONNX Runtime or OpenCV's DNN): the default on the CPU. It needs no torch,
   so the everyday app starts fast and the default bundle is small. Used when the model is a
   `.onnx` file, or a `.pt` with its export beside it (`fer_net.pt` -> `fer_net.onnx`).
-- torch (`torch_model.py`): for a GPU (CUDA, MPS), bf16/fp16 precision, and a `.pt` that has not
+- torch (`torch_backend.py`): for a GPU (CUDA, MPS), bf16/fp16 precision, and a `.pt` that has not
   been exported yet. torch is imported only then.
 """
 
