@@ -164,3 +164,32 @@ def no_leftover_threads():
         time.sleep(0.05)
     if extra:
         pytest.fail("test left threads running: " + ", ".join(extra))
+
+
+@pytest.fixture(scope="session")
+def batch_inputs(tmp_path_factory) -> Path:
+    """Four videos: two whole, one truncated (its header announces frames the file lacks), one
+    that is not a video at all."""
+    import cv2
+
+    talking = _paths.VIDEOS / "talking-720p.mp4"
+    if not talking.is_file():
+        pytest.skip(f"{talking} not found (../shared beside the repo)")
+    root = tmp_path_factory.mktemp("inputs")
+    (root / "sub").mkdir()
+    src = cv2.VideoCapture(str(talking))
+    fps = src.get(cv2.CAP_PROP_FPS)
+    for name, start, n in (("a.avi", 0, 60), ("sub/b.avi", 40, 90), ("c.avi", 0, 130)):
+        src.set(cv2.CAP_PROP_POS_FRAMES, start)
+        w = cv2.VideoWriter(str(root / name), cv2.VideoWriter_fourcc(*"MJPG"), fps, (480, 270))
+        for _ in range(n):
+            ok, frame = src.read()
+            assert ok
+            w.write(cv2.resize(frame, (480, 270)))
+        w.release()
+    src.release()
+    data = (root / "c.avi").read_bytes()
+    (root / "c.avi").unlink()
+    (root / "c_truncated.avi").write_bytes(data[: len(data) // 3])
+    (root / "d_broken.mp4").write_text("this is not a video")
+    return root

@@ -4,6 +4,7 @@ each, `register(subparsers)` + `run(args)`), the train/export hand-off and --sel
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import sys
 
 from fer_desktop.cli import analyze, annotate, bench, detect_eval, evaluate
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    multiprocessing.freeze_support()  # a batch job's worker processes, inside a frozen bundle
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] in (["train"], ["export"]):
         from fer_desktop.core.support.resources import FULL_BUILD_HINT, torch_available

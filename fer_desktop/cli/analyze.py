@@ -1,28 +1,40 @@
-"""`fer-desktop analyze`: a video file into a session folder (faces.csv, session.json, annotated.mp4)."""
+"""`fer-desktop analyze`: a video file into a session folder (faces.csv, session.json,
+annotated.mp4); several videos, folders or a list of paths into a job folder (core/jobs)."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import sys
+from pathlib import Path
 
-from fer_desktop.cli.common import (
-    add_pipeline_args,
-    settings_from,
-)
+from fer_desktop.cli.common import add_pipeline_args, settings_from
+from fer_desktop.core.support.errors import UserError
 
 
 def register(sub) -> None:
     v = sub.add_parser(
-        "analyze", help="analyse a whole video file: faces.csv, session.json (+ annotated.mp4)"
+        "analyze",
+        help="analyse whole video files: faces.csv, session.json (+ annotated.mp4) per video",
+        description="One video: a session folder. Several videos, a folder (searched "
+        "recursively) or a text file listing paths: a job folder with one session folder per "
+        "video, summary.csv and job.json; run it again to finish what a stop left undone.",
     )
-    v.add_argument("video_path", metavar="VIDEO")
+    v.add_argument("videos", nargs="+", metavar="VIDEO", help="video files, folders or .txt lists")
     v.add_argument(
         "-o",
         "--out",
         metavar="DIR",
-        help="folder for the results (default: a new folder in the sessions folder)",
+        help="folder for the results (default: a new folder in the sessions or jobs folder)",
     )
+    v.add_argument(
+        "--workers", type=int, help="videos analysed at once, each in its own process "
+        "(default: one per core)",
+    )  # fmt: skip
+    v.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run the job on a Dask cluster (tcp://host:8786); "
+        "its workers must see the job folder at the same path",
+    )  # fmt: skip
     v.add_argument("--every", type=int, default=1, help="process every N-th frame (default 1)")
     v.add_argument(
         "--video", dest="save_video", action="store_true", help="also write annotated.mp4"
@@ -33,6 +45,13 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from fer_desktop.core.jobs.inputs import LIST_EXTS
+
+    first = Path(args.videos[0]).expanduser()
+    if (len(args.videos) > 1 or first.is_dir() or first.suffix.lower() in LIST_EXTS
+            or args.workers is not None or args.scheduler):  # fmt: skip
+        return run_job_cli(args)
+    args.video_path = args.videos[0]
     from tqdm import tqdm
 
     from fer_desktop.core.live.sources import FrameSource, SourceSpec
@@ -89,3 +108,52 @@ def run(args) -> int:
         )
     print(f"results: {r.folder}")
     return 1 if r.warning else 0
+
+
+def run_job_cli(args) -> int:
+    from tqdm import tqdm
+
+    from fer_desktop.core.jobs.runner import new_job_dir, run_job
+    from fer_desktop.core.sessions.analyze import check_every
+
+    check_every(args.every)
+    if args.workers is not None and args.workers < 1:
+        raise UserError(
+            f"--workers must be 1 or more, not {args.workers}.", "Use e.g. --workers 2."
+        )
+    settings = settings_from(args)
+    job_dir = Path(args.out).expanduser() if args.out else new_job_dir()
+    print(f"job folder: {job_dir}", file=sys.stderr)
+    bar = tqdm(total=None, unit="s", unit_scale=True, file=sys.stderr, dynamic_ncols=True,
+               desc="video analysed", disable=args.json and not sys.stderr.isatty())  # fmt: skip
+
+    def progress(p) -> None:
+        if bar.total != round(p.video_s_total, 1):
+            bar.total = round(p.video_s_total, 1)
+        bar.set_postfix_str(f"videos {p.done}/{p.total}")
+        bar.update(round(p.video_s_done, 1) - bar.n)
+        e = p.last or {}
+        what = e.get("status", "?")
+        detail = e.get("error") or e.get("warning") or f"{e.get('tracks', 0)} face track(s)"
+        bar.write(f"{what:9} {Path(e.get('input', '?')).name}: {detail}", file=sys.stderr)
+
+    with bar:
+        info = run_job(
+            args.videos, job_dir, settings, every=args.every, save_video=args.save_video,
+            workers=args.workers, scheduler=args.scheduler, progress=progress,
+        )  # fmt: skip
+    t = info["totals"]
+    if args.json:
+        print(
+            json.dumps(
+                {"job": str(job_dir), "totals": t, "videos": info["videos"]}, ensure_ascii=False
+            )
+        )
+    else:
+        print(
+            f"{t['videos']} videos: {t['done']} done, {t['truncated']} truncated, {t['failed']} "
+            f"failed, {t['skipped']} already done; {t['video_s_analysed']:.0f} s of video in "
+            f"{t['wall_s']:.0f} s ({t['throughput']:.2f}x real time)"
+        )
+        print(f"results: {job_dir / 'summary.csv'}")
+    return 0 if not (t["failed"] or t["truncated"] or t["cancelled"]) else 1

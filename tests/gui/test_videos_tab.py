@@ -74,3 +74,47 @@ def test_a_file_that_is_not_a_video_gets_a_message_and_leaves_no_folder(qtbot, t
         tab.analyse_button.click()
     assert "not a readable video" in tab.window().last_error
     assert tab.folder is None and tab.analyse_button.isEnabled()
+
+
+def test_the_queue_analyses_a_folder_as_one_job_and_opens_a_finished_session(
+    qtbot, monkeypatch, batch_inputs
+):
+    """Through the real window: Videos tab, Add folder… (the dialog answered), two workers,
+    Analyse all; each video's status in the table; a double-click opens a finished session."""
+    import gc
+
+    from PySide6.QtWidgets import QApplication, QFileDialog
+
+    from fer_desktop.ui.main_window import MainWindow
+
+    win = MainWindow(Settings(detector="yunet", device="cpu"), preload=False)
+    qtbot.addWidget(win)
+    win.show()
+    win.tabs.setCurrentWidget(win.videos_tab)
+    queue = win.videos_tab.queue
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(batch_inputs))
+    queue.folder_button.click()
+    names = [queue.table.item(r, 0).text() for r in range(queue.table.rowCount())]
+    assert sorted(names) == ["a.avi", "b.avi", "c_truncated.avi", "d_broken.mp4"]
+    assert queue.status.text() == "4 video(s) in the queue."
+    queue.workers_spin.setValue(2)
+    with qtbot.waitSignal(queue.job_finished, timeout=180_000) as done:
+        queue.run_button.click()
+        assert queue.cancel_button.isEnabled() and not queue.run_button.isEnabled()
+    info = done.args[0]
+    shown = {queue.table.item(r, 0).text(): queue.table.item(r, 1).text() for r in range(4)}
+    assert shown == {"a.avi": "✔ done", "b.avi": "✔ done", "c_truncated.avi": "⚠ truncated",
+                     "d_broken.mp4": "✖ failed"}  # fmt: skip
+    assert queue.status.text().startswith("Done: 2 done, 1 truncated, 1 failed")
+    assert info["workers"] == 2 and (queue.job_dir / "summary.csv").is_file()
+    assert queue.run_button.isEnabled() and not queue.cancel_button.isEnabled()
+    row = names.index("a.avi")
+    queue.table.cellDoubleClicked.emit(row, 0)
+    gc.collect()
+    views = [
+        w for w in QApplication.topLevelWidgets() if isinstance(w, SessionView) and w.isVisible()
+    ]
+    assert views and views[-1].data.folder.parent == queue.job_dir / "videos"
+    for v in views:
+        v.close()
+    win.close()

@@ -121,6 +121,11 @@ def describe(data: bytes, name: str) -> dict:
     return meta
 
 
+# ONNX Runtime's threads per session; None: its default (the physical cores). Batch analysis
+# workers (core/jobs/worker.py) set it so that N workers do not oversubscribe the cores.
+INTRA_OP_THREADS: int | None = None
+
+
 def sha256_of(path: Path) -> str:
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
@@ -152,6 +157,8 @@ class OnnxNet:
                 opts = ort.SessionOptions()
                 # Busy-waiting worker threads would take CPU from the detector and the GUI.
                 opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                if INTRA_OP_THREADS:  # a batch worker shares the cores with other workers
+                    opts.intra_op_num_threads = INTRA_OP_THREADS
                 opts.log_severity_level = 3
                 self._session = ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
                 self._input = self._session.get_inputs()[0].name

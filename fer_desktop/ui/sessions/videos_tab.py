@@ -1,4 +1,5 @@
-"""The Videos tab: analyse a whole video file (as `fer-desktop analyze` does) with progress/cancel.
+"""The Videos tab: analyse a whole video file (as `fer-desktop analyze` does) with progress/cancel;
+below it, the queue (`batch_queue.py`) analyses many videos as one job.
 
 The analysis is a generator (`core.analyze.iter_analyze`) run by the app's one background worker
 (`workers.tasks.LatestTask`): progress arrives as signals, Cancel stops it at the next frame and
@@ -35,6 +36,7 @@ from fer_desktop.core.sessions.layout import new_session_dir
 from fer_desktop.core.settings import Settings
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.ui.errors import show_error
+from fer_desktop.ui.sessions.batch_queue import BatchQueue
 from fer_desktop.ui.sessions.session_view import open_session
 from fer_desktop.ui.widgets import ElidedLabel
 from fer_desktop.workers.model_service import ModelService
@@ -133,7 +135,8 @@ class VideosTab(QWidget):
         root.addWidget(self.progress)
         root.addWidget(self.status)
         root.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignLeft)
-        root.addStretch(1)
+        self.queue = BatchQueue(self.settings, self)
+        root.addWidget(self.queue, 1)
 
     # ----------------------------------------------------------------------------------- API
     def set_video(self, path: str) -> None:
@@ -187,6 +190,7 @@ class VideosTab(QWidget):
         self._active = False
         self.task.cancel()
         self.task.wait(timeout)
+        self.queue.shutdown(timeout)
 
     # ------------------------------------------------------------------------------ internals
     def _run(self, models: LoadedModels) -> None:
@@ -273,5 +277,7 @@ class VideosTab(QWidget):
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt's name
         urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if urls and not self.running:
+        if len(urls) == 1 and Path(urls[0]).is_file() and not self.running:
             self.set_video(urls[0])
+        elif urls:  # several videos, or a folder: the queue
+            self.queue.add(urls)

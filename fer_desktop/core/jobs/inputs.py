@@ -1,0 +1,52 @@
+"""A job's inputs: video files, folders (searched recursively by video extension) and text files
+that list paths (one per line; `#` starts a comment; relative paths are relative to the list)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from fer_desktop.core.live.sources import VIDEO_EXTS
+from fer_desktop.core.support.errors import UserError
+
+LIST_EXTS = {".txt", ".lst", ".list"}
+
+
+def is_video(path: Path) -> bool:
+    return path.suffix.lower() in VIDEO_EXTS
+
+
+def expand_inputs(items: Iterable[str | Path]) -> list[Path]:
+    """Every video the items name, in order, each once. A path that does not exist stays in the
+    list (the job reports it as failed and goes on with the others)."""
+    out: list[Path] = []
+    seen: set[Path] = set()
+
+    def add(p: Path) -> None:
+        key = p.expanduser().absolute()
+        if key not in seen:
+            seen.add(key)
+            out.append(key)
+
+    for item in items:
+        p = Path(item).expanduser()
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and is_video(f) and not f.name.startswith("."):
+                    add(f)
+        elif p.suffix.lower() in LIST_EXTS and p.is_file():
+            try:
+                lines = p.read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise UserError(
+                    f"Cannot read the list of videos {p}: {exc}.",
+                    "Give a text file with one video path per line.",
+                ) from exc
+            for line in lines:
+                line = line.split("#", 1)[0].strip()
+                if line:
+                    q = Path(line).expanduser()
+                    add(q if q.is_absolute() else p.parent / q)
+        else:
+            add(p)
+    return out
