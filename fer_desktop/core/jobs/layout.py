@@ -11,15 +11,13 @@ killed job leaves no half-written folder under the final name.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import re
 from pathlib import Path
 
 from fer_desktop.core.emotions import CLASSES, UNCERTAIN
-from fer_desktop.core.support.fileio import atomic_write_text
+from fer_desktop.core.support.fileio import atomic_write_csv, atomic_write_text
 
 JOB_JSON, SUMMARY_CSV, VIDEOS_DIR, DONE_JSON = "job.json", "summary.csv", "videos", "done.json"
 LABELS = (*CLASSES, UNCERTAIN)
@@ -96,9 +94,4 @@ class JobFolder:
         atomic_write_text(self.job_json, json.dumps(info, indent=1, ensure_ascii=False))
 
     def write_summary(self, rows: list[dict]) -> None:
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=SUMMARY_COLUMNS, extrasaction="ignore")
-        w.writeheader()
-        for row in rows:
-            w.writerow(row)
-        atomic_write_text(self.summary_csv, buf.getvalue())
+        atomic_write_csv(self.summary_csv, SUMMARY_COLUMNS, rows)

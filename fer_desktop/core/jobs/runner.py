@@ -26,6 +26,7 @@ from fer_desktop.core.jobs.worker import analyze_one, init_worker
 from fer_desktop.core.settings import Settings
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import make_private_dir
+from fer_desktop.core.support.progress import drain
 from fer_desktop.core.support.resources import user_data_dir
 
 
@@ -148,14 +149,7 @@ def run_job(
 ) -> dict:
     """Analyse every input video into `job_dir` (see `iter_job`); returns job.json's contents,
     calling `progress` after each finished video."""
-    gen = iter_job(inputs, job_dir, settings, **kwargs)
-    while True:
-        try:
-            step = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        if progress is not None:
-            progress(step)
+    return drain(iter_job(inputs, job_dir, settings, **kwargs), progress)
 
 
 def iter_job(

@@ -20,6 +20,7 @@ from fer_desktop.core.sessions.layout import CSV_NAME, JSON_NAME, new_session_di
 from fer_desktop.core.sessions.recorder import SessionRecorder
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import make_private_dir
+from fer_desktop.core.support.progress import drain
 
 
 @dataclass(frozen=True)
@@ -232,11 +233,4 @@ def analyze_video(
     **kwargs,
 ) -> AnalyzeResult:
     """Run `iter_analyze` to the end, calling `progress` after each frame."""
-    gen = iter_analyze(video, pipeline, **kwargs)
-    while True:
-        try:
-            step = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        if progress is not None:
-            progress(step)
+    return drain(iter_analyze(video, pipeline, **kwargs), progress)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 
@@ -80,3 +82,13 @@ def broken_link(path: Path) -> str | None:
             return "is a symbolic link that points to itself (a loop)"
         return "is a symbolic link to a missing file"
     return None
+
+
+def atomic_write_csv(path: str | Path, columns: Sequence[str], rows: Iterable[dict]) -> Path:
+    """Rows (dicts, extra keys ignored) as a CSV with a header, written atomically."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore")
+    w.writeheader()
+    for row in rows:
+        w.writerow(row)
+    return atomic_write_text(path, buf.getvalue())

@@ -11,13 +11,11 @@ app that reads them (neither imports the other).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 from pathlib import Path
 
-from fer_desktop.core.support.fileio import atomic_write_text, unique_path
+from fer_desktop.core.support.fileio import atomic_write_csv, atomic_write_text, unique_path
 from fer_desktop.core.support.resources import user_data_dir
 
 HISTORY_FIELDS = (
@@ -105,12 +103,7 @@ class RunFolder:
         atomic_write_text(self.config, json.dumps(meta, indent=1))
 
     def write_history(self, history: list[dict]) -> None:
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=HISTORY_FIELDS, extrasaction="ignore")
-        w.writeheader()
-        for row in history:
-            w.writerow(row)
-        atomic_write_text(self.history_csv, buf.getvalue())
+        atomic_write_csv(self.history_csv, HISTORY_FIELDS, history)
         atomic_write_text(self.history, json.dumps(history, indent=1))
 
 
