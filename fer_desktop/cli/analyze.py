@@ -39,6 +39,10 @@ def register(sub) -> None:
     v.add_argument(
         "--video", dest="save_video", action="store_true", help="also write annotated.mp4"
     )
+    v.add_argument(
+        "--markers", metavar="FILE", help="markers for one video: a CSV with time_s,name (seconds "
+        "into the video), stored with the session",
+    )  # fmt: skip
     v.add_argument("--json", action="store_true", help="print one JSON object with the results")
     add_pipeline_args(v)
     v.set_defaults(func=run)
@@ -56,8 +60,10 @@ def run(args) -> int:
 
     from fer_desktop.core.live.sources import FrameSource, SourceSpec
     from fer_desktop.core.sessions.analyze import analyze_video, check_every
+    from fer_desktop.core.sessions.annotations import read_markers_csv
 
     check_every(args.every)
+    markers = read_markers_csv(args.markers) if args.markers else None  # a bad file: say so first
     probe = FrameSource(SourceSpec("file", args.video_path))  # a bad file: say so first
     total = probe.frame_count // max(args.every, 1) if probe.frame_count > 0 else None
     probe.release()
@@ -83,6 +89,7 @@ def run(args) -> int:
             args.video_path,
             pipeline,
             progress=progress,
+            markers=markers,
             out_dir=args.out,
             every=args.every,
             save_video=args.save_video,
@@ -117,6 +124,10 @@ def run_job_cli(args) -> int:
     from fer_desktop.core.sessions.analyze import check_every
 
     check_every(args.every)
+    if args.markers:
+        raise UserError(
+            "--markers is for one video.", "Analyse that video alone with its markers file."
+        )
     if args.workers is not None and args.workers < 1:
         raise UserError(
             f"--workers must be 1 or more, not {args.workers}.", "Use e.g. --workers 2."

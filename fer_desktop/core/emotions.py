@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import emoji
+import numpy as np
 
 CLASSES: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
 
@@ -56,3 +57,19 @@ def normalise_class_name(name: str) -> str | None:
     """Map a dataset's class name ("Anger", "happiness", "3_sad") to one of CLASSES, or None."""
     key = name.strip().lower().lstrip("0123456789_- ")
     return _ALIASES.get(key)
+
+
+NEGATIVE = ("angry", "disgust", "fear", "sad")
+VALENCE_NOTE = (
+    "Valence = P(happy) minus the largest of P(angry), P(disgust), P(fear), P(sad): the "
+    "convention of a commercial tool (Noldus FaceReader), derived from the 7 class "
+    "probabilities, not a separately trained valence model. -1 is negative, +1 positive."
+)
+
+
+def valence(probs) -> np.ndarray:
+    """Valence per row of `probs` ((n, 7) or (7,), CLASSES order): see VALENCE_NOTE."""
+    p = np.asarray(probs, dtype=np.float64)
+    happy = p[..., CLASSES.index("happy")]
+    negative = np.max(p[..., [CLASSES.index(c) for c in NEGATIVE]], axis=-1)
+    return happy - negative

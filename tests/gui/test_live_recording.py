@@ -8,6 +8,7 @@ import errno
 import json
 
 import pytest
+from PySide6.QtCore import Qt
 
 from fer_desktop.core.sessions.recorder import SessionRecorder
 from fer_desktop.core.settings import Settings
@@ -34,13 +35,27 @@ def test_record_writes_every_processed_frame_and_feeds_the_timeline(qtbot, tab, 
     tab.record.record_button.click()
     assert tab.record.recording and tab.record.record_button.isChecked()
     folder = tab.record.folder
+    qtbot.waitUntil(lambda: tab.session.recorder._recorder.frames_processed >= 10, timeout=30_000)
+    assert tab.record.marker_button.isEnabled()
+    qtbot.keyClick(tab, Qt.Key.Key_M)  # the M key, as a user marks a moment
     qtbot.waitUntil(lambda: tab.session.recorder._recorder.frames_processed >= 30, timeout=30_000)
+    tab.record.marker_button.click()
+    assert tab.record.status.text().startswith("Marker 2 at ")
+    tab.timeline.refresh()
+    assert [n for _, n in tab.timeline.markers] == ["Marker 1", "Marker 2"]
+    shown = next(iter(tab.timeline._plots.values()))
+    assert [line.label.format for line in shown.marker_lines] == ["Marker 1", "Marker 2"]
     with qtbot.waitSignal(tab.record.saved, timeout=30_000) as saved:
         tab.record.record_button.click()  # stop recording; the live view goes on
     assert tab.session.running and not tab.record.recording
     info = saved.args[0]
     assert json.loads((folder / "session.json").read_text()) == info
     assert info["status"] == "finished" and info["source"] == str(video_path)
+    assert [m["name"] for m in info["markers"]] == ["Marker 1", "Marker 2"]
+    with open(folder / "markers.csv", newline="") as f:
+        marks = list(csv.DictReader(f))
+    assert [m["name"] for m in marks] == ["Marker 1", "Marker 2"]
+    assert 0 < float(marks[0]["time_s"]) < float(marks[1]["time_s"]) <= info["duration_s"] + 0.5
     assert info["settings"]["smoothing"] == tab.settings.smoothing
     with open(folder / "faces.csv", newline="") as f:
         rows = list(csv.DictReader(f))

@@ -35,7 +35,7 @@ from shared_paths import REPO
 ROOT = REPO
 EXPECTED_COLUMNS = (
     "time_s, frame, track_id, x1, y1, x2, y2, angry, disgust, fear, happy, neutral, sad, "
-    "surprise, label, confidence"
+    "surprise, label, confidence, valence"
 ).split(", ")
 
 
@@ -98,6 +98,8 @@ def test_csv_and_json_hold_every_processed_frame_and_face(tmp_path):
     assert float(r["time_s"]) == pytest.approx(0.12)
     assert r["label"] == "neutral" and float(r["confidence"]) == pytest.approx(0.8)
     assert float(r["neutral"]) == pytest.approx(0.8)
+    negative = max(float(r[c]) for c in ("angry", "disgust", "fear", "sad"))
+    assert float(r["valence"]) == pytest.approx(float(r["happy"]) - negative, abs=2e-4)
     assert sum(float(r[c]) for c in CLASSES) == pytest.approx(1.0, abs=1e-3)
 
     saved = json.loads(rec.json_path.read_text())

@@ -144,6 +144,7 @@ def iter_analyze(
     settings: dict | None = None,
     should_stop: Callable[[], bool] | None = None,
     progress_every_s: float = 0.0,
+    markers: list | None = None,
 ) -> Generator[AnalyzeProgress, None, AnalyzeResult]:
     """Analyse `video` frame by frame; yields progress after each processed frame (at most every
     `progress_every_s` seconds: a GUI needs no more, and stops at a yield) and returns the
@@ -171,6 +172,8 @@ def iter_analyze(
     except BaseException:
         source.release()
         raise
+    for m in markers or []:  # analyze --markers FILE: the study's moments, in video time
+        recorder.add_marker(m.time_s, m.name)
     reader = _Reader(source, every)
     pipeline.reset()
     t_start = time.perf_counter()

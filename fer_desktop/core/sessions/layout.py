@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fer_desktop.core.emotions import CLASSES
+from fer_desktop.core.emotions import CLASSES, valence
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import PRIVATE_FILE, make_private_dir
 from fer_desktop.core.support.resources import user_data_dir
@@ -38,7 +38,11 @@ CSV_COLUMNS: tuple[str, ...] = (
     *CLASSES,
     "label",
     "confidence",
+    "valence",  # derived from the 7 probabilities (emotions.VALENCE_NOTE)
 )
+# Sessions recorded before valence was written: the reader computes it from the probabilities.
+LEGACY_CSV_COLUMNS: tuple[str, ...] = CSV_COLUMNS[:-1]
+MARKERS_NAME = "markers.csv"  # time_s,name: the session's markers (also in session.json)
 
 
 def make_private_file(path: Path) -> None:
@@ -87,9 +91,11 @@ def face_probs(face: FaceResult) -> np.ndarray:
 
 def csv_row(time_s: float, frame: int, face: FaceResult) -> list:
     x1, y1, x2, y2 = (int(v) for v in face.box)
-    probs = [f"{p:.4f}" for p in face_probs(face)]
+    p = face_probs(face)
+    probs = [f"{v:.4f}" for v in p]
     return [f"{time_s:.3f}", frame, face.track_id, x1, y1, x2, y2, *probs, face.label] + [
-        f"{face.confidence:.4f}"
+        f"{face.confidence:.4f}",
+        f"{float(valence(p)):.4f}",
     ]
 
 

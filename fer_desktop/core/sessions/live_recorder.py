@@ -4,6 +4,7 @@ inference thread feeds. Qt-free (the benchmark records through it too)."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,6 +52,16 @@ class LiveRecorder:
             rec, self._recorder = self._recorder, None
         # Outside the lock: finishing waits for the video encoder, inference must not.
         return rec.finish() if rec is not None else None
+
+    def add_marker(self, name: str | None = None, now: float | None = None):
+        """A marker at this moment of the recording (None when not recording)."""
+        now = time.perf_counter() if now is None else now
+        with self._lock:
+            rec = self._recorder
+            if rec is None:
+                return None
+            t = max(0.0, now - self._t0) if self._t0 is not None else 0.0
+            return rec.add_marker(t, name)
 
     def on_result(self, result: FrameResult) -> None:
         """Called by the inference thread for every processed frame."""

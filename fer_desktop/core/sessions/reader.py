@@ -13,8 +13,16 @@ from pathlib import Path
 
 import numpy as np
 
-from fer_desktop.core.emotions import CLASSES, UNCERTAIN
-from fer_desktop.core.sessions.layout import CSV_COLUMNS, CSV_NAME, JSON_NAME, VIDEO_NAME, dominant
+from fer_desktop.core.emotions import CLASSES, UNCERTAIN, valence
+from fer_desktop.core.sessions.annotations import Annotations, Marker
+from fer_desktop.core.sessions.layout import (
+    CSV_COLUMNS,
+    CSV_NAME,
+    JSON_NAME,
+    LEGACY_CSV_COLUMNS,
+    VIDEO_NAME,
+    dominant,
+)
 from fer_desktop.core.support.errors import UserError
 
 LABELS: tuple[str, ...] = (*CLASSES, UNCERTAIN)
@@ -29,6 +37,13 @@ class TrackTimeline:
     frames: np.ndarray  # (n,) frame numbers
     probs: np.ndarray  # (n, 7) displayed probabilities, CLASSES order
     labels: list[str]  # displayed label per row (a class or "uncertain")
+    name: str = ""  # the participant's name ("Face N" unless named in the session view)
+    merged: tuple[int, ...] = ()  # the other tracks merged into this one
+
+    @property
+    def valence(self) -> np.ndarray:
+        """(n,) valence per row, from the probabilities (emotions.VALENCE_NOTE)."""
+        return valence(self.probs) if len(self.probs) else np.zeros(0)
 
     def label_shares(self) -> dict[str, float]:
         """Share of this face's frames shown with each label (CLASSES, then "uncertain")."""
@@ -49,6 +64,34 @@ class SessionData:
     duration_s: float
     video: Path | None  # annotated.mp4 when present
     problems: list[str] = field(default_factory=list)  # what was odd but could be read around
+    annotations: Annotations = field(default_factory=Annotations)  # markers, names, merges
+    raw_tracks: dict[int, TrackTimeline] = field(default_factory=dict)  # before merging
+
+    @property
+    def markers(self) -> list[Marker]:
+        return self.annotations.markers
+
+
+def merge_tracks(raw: dict[int, TrackTimeline], a: Annotations) -> dict[int, TrackTimeline]:
+    """One timeline per participant: merged tracks joined in time order, under the first id."""
+    groups: dict[int, list[TrackTimeline]] = {}
+    for tid, tr in sorted(raw.items()):
+        groups.setdefault(a.owner(tid), []).append(tr)
+    out = {}
+    for owner, parts in sorted(groups.items()):
+        times = np.concatenate([p.times for p in parts])
+        order = np.argsort(times, kind="stable")
+        labels = [lab for p in parts for lab in p.labels]
+        out[owner] = TrackTimeline(
+            owner,
+            times[order],
+            np.concatenate([p.frames for p in parts])[order],
+            np.concatenate([p.probs for p in parts])[order],
+            [labels[i] for i in order],
+            name=a.name_of(owner),
+            merged=tuple(p.track_id for p in parts if p.track_id != owner),
+        )
+    return out
 
 
 def load_session(folder: str | Path) -> SessionData:
@@ -82,15 +125,16 @@ def load_session(folder: str | Path) -> SessionData:
         with open(csv_path, newline="", encoding="utf-8") as f:
             reader = csv.reader(f)
             header = next(reader, None)
-            if header is None or tuple(h.strip() for h in header) != CSV_COLUMNS:
+            columns = tuple(h.strip() for h in header) if header is not None else ()
+            if columns not in (CSV_COLUMNS, LEGACY_CSV_COLUMNS):  # an older one: no valence
                 raise UserError(
                     f"{csv_path} does not have the columns of a fer-desktop session.",
                     f"Expected: {', '.join(CSV_COLUMNS)}.",
                 )
-            col = {name: i for i, name in enumerate(CSV_COLUMNS)}  # parse by column name
+            col = {name: i for i, name in enumerate(columns)}  # parse by column name
             for row in reader:
                 try:
-                    if len(row) != len(CSV_COLUMNS):
+                    if len(row) != len(columns):
                         raise ValueError
                     t, fr, tid = (
                         float(row[col["time_s"]]),
@@ -120,4 +164,8 @@ def load_session(folder: str | Path) -> SessionData:
     last = max((float(tr.times[-1]) for tr in tracks.values()), default=0.0)
     duration = max(float(info.get("duration_s") or 0.0), last)
     video = folder / VIDEO_NAME
-    return SessionData(folder, info, tracks, duration, video if video.is_file() else None, problems)
+    notes = Annotations.from_session(info)
+    return SessionData(
+        folder, info, merge_tracks(tracks, notes), duration, video if video.is_file() else None,
+        problems, notes, tracks,
+    )  # fmt: skip

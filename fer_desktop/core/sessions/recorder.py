@@ -29,10 +29,12 @@ from pathlib import Path
 import numpy as np
 
 from fer_desktop.core.emotions import CLASSES, UNCERTAIN
+from fer_desktop.core.sessions.annotations import Annotations, Marker, markers_csv
 from fer_desktop.core.sessions.layout import (
     CSV_COLUMNS,
     CSV_NAME,
     JSON_NAME,
+    MARKERS_NAME,
     VIDEO_NAME,
     csv_row,
     disk_error,
@@ -140,6 +142,7 @@ class SessionRecorder:
         self.video_error: UserError | None = None  # the annotated video stopped (CSV goes on)
         self.on_video_error = on_video_error or (lambda err: None)
         self.again = again  # what the user does after a write error (analyze: run it again)
+        self.annotations = Annotations()  # markers added while recording
         self.info = {
             "source": source,
             "detector": detector,
@@ -165,6 +168,19 @@ class SessionRecorder:
             if self.video_path is not None
             else None
         )
+
+    def add_marker(self, time_s: float, name: str | None = None) -> Marker:
+        """A named moment of the session (key M while recording; analyze --markers). Written to
+        markers.csv at once and to session.json with its next update."""
+        marker = self.annotations.add_marker(time_s, name)
+        self.info["markers"] = self.annotations.to_json()["markers"]
+        try:
+            atomic_write_text(
+                self.folder / MARKERS_NAME, markers_csv(self.annotations.markers), mode=PRIVATE_FILE
+            )
+        except OSError as exc:
+            log.warning("could not write %s: %s", MARKERS_NAME, exc)
+        return marker
 
     @property
     def active(self) -> bool:

@@ -32,6 +32,7 @@ class RecordControls(QWidget):
 
     recording_changed = Signal(bool)
     saved = Signal(object)  # session.json contents of a finished recording
+    marker_added = Signal(float, str)  # perf_counter time, name: the live timeline draws it
 
     def __init__(
         self, session: LiveSession, settings: Settings, parent: QWidget | None = None
@@ -55,6 +56,11 @@ class RecordControls(QWidget):
         self.video_check.toggled.connect(self._on_video_toggled)
         # One line that never widens the narrow panel; the whole text is its tooltip.
         self.status = ElidedLabel("Not recording")
+        self.marker_button = QPushButton("Add marker (M)")
+        self.marker_button.setToolTip("Mark this moment of the recording (named Marker 1, 2, …; "
+                                      "rename markers in the session window)")  # fmt: skip
+        self.marker_button.setEnabled(False)
+        self.marker_button.clicked.connect(self.add_marker)
         self.open_button = QPushButton("Open session")
         self.open_button.setVisible(False)  # once a recording was saved (the panel is short)
         self.open_button.clicked.connect(self.open_last)
@@ -62,6 +68,7 @@ class RecordControls(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.record_button)
         layout.addWidget(self.video_check)
+        layout.addWidget(self.marker_button)
         layout.addWidget(self.status)
         layout.addWidget(self.open_button)
         self._timer = QTimer(self, interval=500, timeout=self._show_progress)
@@ -95,6 +102,7 @@ class RecordControls(QWidget):
         self.video_check.setEnabled(False)
         self._timer.start()
         self._show_progress()
+        self.marker_button.setEnabled(True)
         self.recording_changed.emit(True)
 
     def stop(self) -> None:
@@ -149,7 +157,16 @@ class RecordControls(QWidget):
         self.open_button.setToolTip(f"Open {self.folder}")
         self.saved.emit(info)
 
+    def add_marker(self) -> None:
+        """A marker at this moment of the recording (key M); nothing when not recording."""
+        now = time.perf_counter()
+        marker = self.session.add_marker() if self.recording else None
+        if marker is not None:
+            self.status.setText(f"{marker.name} at {marker.time_s:.1f} s")
+            self.marker_added.emit(now, marker.name)
+
     def _stopped(self) -> None:
+        self.marker_button.setEnabled(False)
         self._set_checked(False)
         self.video_check.setEnabled(True)
         self.record_button.setEnabled(self.session.running)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QSplitter, QWidget
 
 from fer_desktop.core.choices import LOOP_ARG
@@ -118,6 +119,10 @@ class LiveTab(QWidget):
         self._fetch.cancelled.connect(
             lambda: self._set_state("Download cancelled; the offline detector stays in use.")
         )
+        self.record.marker_added.connect(self.timeline.add_marker)
+        marker_key = QShortcut(QKeySequence("M"), self)  # text fields keep their own "m"
+        marker_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        marker_key.activated.connect(self.record.add_marker)
 
     # ---------------------------------------------------------------------------- public API
     def start_source(self, text: str) -> None:

@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from fer_desktop.core.emotions import CLASSES
+from fer_desktop.core.emotions import CLASSES, VALENCE_NOTE, valence
 from fer_desktop.core.render.overlay import CLASS_COLORS_BGR, label_text
 from fer_desktop.core.sessions.reader import LABELS
 from fer_desktop.core.types import FaceResult
@@ -42,6 +42,7 @@ def legend_html() -> str:
     parts = [
         f'<span style="color: rgb{rgb(lab)}">■</span>&nbsp;{lab}' for lab in (*CLASSES, "uncertain")
     ]
+    parts.append("<b>- - -</b>&nbsp;valence (right axis)")
     return "&nbsp;&nbsp; ".join(parts)
 
 
@@ -115,7 +116,41 @@ class TrackPlot:
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
         self.band: pg.BarGraphItem | None = None
+        # Valence (-1..1) on its own right-hand axis, dashed: derived from the 7 probabilities.
+        self.valence_box = pg.ViewBox(enableMouse=False)
+        plot.showAxis("right")
+        plot.scene().addItem(self.valence_box)
+        axis = plot.getAxis("right")
+        axis.linkToView(self.valence_box)
+        axis.setTicks([[(-1, "-1"), (0, "0"), (1, "+1")]])
+        axis.setWidth(24)
+        axis.setToolTip(VALENCE_NOTE)
+        self.valence_box.setXLink(plot)
+        self.valence_box.setYRange(-1.05, 1.05 + 2.1 * BAND_H, padding=0)
+        self.valence = pg.PlotCurveItem(
+            pen=pg.mkPen((20, 20, 20), width=1.5, style=Qt.PenStyle.DashLine)
+        )
+        self.valence_box.addItem(self.valence)
+        plot.vb.sigResized.connect(self._sync_valence_box)
+        self._sync_valence_box()
+        self.marker_lines: list[pg.InfiniteLine] = []
         self.set_title(f"Face {track_id}")
+
+    def _sync_valence_box(self) -> None:
+        self.valence_box.setGeometry(self.plot.vb.sceneBoundingRect())
+        self.valence_box.linkedViewChanged(self.plot.vb, self.valence_box.XAxis)
+
+    def set_markers(self, markers: Iterable[tuple[float, str]], offset: float = 0.0) -> None:
+        """Vertical lines at the markers' times (x = time - offset), named."""
+        for line in self.marker_lines:
+            self.plot.removeItem(line)
+        self.marker_lines = []
+        for t, name in markers:
+            line = pg.InfiniteLine(t - offset, angle=90, movable=False,
+                                   pen=pg.mkPen((90, 90, 90), width=1, style=Qt.PenStyle.DotLine),
+                                   label=name, labelOpts={"position": 0.92, "color": (60, 60, 60)})  # fmt: skip
+            self.plot.addItem(line)
+            self.marker_lines.append(line)
 
     def set_title(self, text: str) -> None:
         if text != getattr(self, "_title", None):  # a new title re-lays out the whole chart
@@ -143,6 +178,10 @@ class TrackPlot:
                 curve.setData(times - offset, probs[:, i], connect=connect)
             else:
                 curve.setData([], [])
+        if len(times):
+            self.valence.setData(times - offset, valence(probs), connect=connect)
+        else:
+            self.valence.setData([], [])
         if self.band is not None:
             self.plot.removeItem(self.band)
             self.band = None
@@ -184,6 +223,7 @@ class EmotionTimeline(QWidget):
         self._shown_text: dict[int, str] = {}  # the label text each box shows now
         self._t0: float | None = None
         self._now = 0.0
+        self.markers: list[tuple[float, str]] = []  # (seconds on this chart's clock, name)
         self._plots: dict[int, TrackPlot] = {}
         self._dirty = False
         self.view = pg.GraphicsLayoutWidget()
@@ -228,8 +268,16 @@ class EmotionTimeline(QWidget):
                 tp.set_title(f"Face {f.track_id}{mark}: {self._shown_text[f.track_id]}")
         self._dirty = True
 
+    def add_marker(self, time_s: float, name: str) -> None:
+        """A marker line at `time_s` (the clock `add` is given), on every face's chart."""
+        if self._t0 is None:
+            self._t0 = time_s
+        self.markers.append((time_s - self._t0, name))
+        self._dirty = True
+
     def clear(self) -> None:
         """Forget every face (a new source): the time axis starts again at 0."""
+        self.markers.clear()
         self._rows.clear()
         self._shown_text.clear()
         self._last_seen.clear()
@@ -263,6 +311,7 @@ class EmotionTimeline(QWidget):
             times, probs, codes = self._rows[tid].since(t0)
             # x = seconds before now: the axis stays put (and cached) while the data scroll
             tp.set_data(times, probs, codes, t0, t1, offset=t1)
+            tp.set_markers([(t, n) for t, n in self.markers if t >= t0], offset=t1)
             seen = len(times) and self._now - times[-1] <= GAP_S
             now = self._shown_text.get(tid, LABELS[codes[-1]]) if seen else "not seen"
             mark = " (selected)" if tid == self.selected else ""

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QImage, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -33,6 +33,7 @@ from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import unique_path
 from fer_desktop.ui.errors import show_error
 from fer_desktop.ui.live.timeline import TrackPlot, label_codes, legend_html, rgb
+from fer_desktop.ui.sessions.study_panel import StudyPanel
 from fer_desktop.ui.video_view import bgr_to_qimage
 
 ROW_HEIGHT = 170
@@ -114,10 +115,15 @@ class SessionView(QWidget):
         self.export_button = QPushButton("Export PNG…")
         self.export_button.setToolTip("Save all charts of this session as one PNG image")
         self.export_button.clicked.connect(self._export_dialog)
+        self.study = StudyPanel(self.data, lambda: self.cursor_s)
+        self.study.changed.connect(self.reload)
+        marker_key = QShortcut(QKeySequence("M"), self)  # a table being edited keeps its "m"
+        marker_key.activated.connect(lambda: self.study.add_marker(self.cursor_s))
         side = QVBoxLayout()
         side.addWidget(self.preview, 1)
         side.addWidget(self.time_label)
         side.addWidget(self.export_button)
+        side.addWidget(self.study, 1)
         side_box = QWidget()
         side_box.setLayout(side)
         side_box.setFixedWidth(440)
@@ -153,6 +159,20 @@ class SessionView(QWidget):
             lines.append(f"<span style='color:#b05000'>Note: {esc('; '.join(d.problems))}.</span>")
         return "<br>".join(lines)
 
+    def reload(self) -> None:
+        """Read the session again (after a marker, a name or a merge was saved) and redraw."""
+        try:
+            self.data = load_session(self.data.folder)
+        except UserError as err:
+            show_error(self, err)
+            return
+        self.header.setText(self._header_html())
+        self.charts.clear()
+        self.timelines, self.cursors, self.share_bars = {}, [], {}
+        self._fill_charts()
+        self.study.set_data(self.data)
+        self.seek(self.cursor_s)
+
     def _fill_charts(self) -> None:
         tracks = sorted(self.data.tracks.values(), key=lambda t: -len(t.times))[:MAX_ROWS]
         tracks.sort(key=lambda t: t.track_id)
@@ -163,10 +183,14 @@ class SessionView(QWidget):
             plot = self.charts.addPlot(row=row, col=0)
             tp = TrackPlot(plot, tr.track_id)
             tp.set_data(tr.times, tr.probs, label_codes(tr.labels), 0.0, t1)
+            merged = (
+                f" (tracks {tr.track_id}, {', '.join(map(str, tr.merged))})" if tr.merged else ""
+            )
             tp.set_title(
-                f"Face {tr.track_id}: {tr.times[0]:.1f}–{tr.times[-1]:.1f} s, "
+                f"{tr.name}{merged}: {tr.times[0]:.1f}–{tr.times[-1]:.1f} s, "
                 f"{len(tr.times)} frames, mostly {tr.dominant}"
             )
+            tp.set_markers((m.time_s, m.name) for m in self.data.markers)
             plot.setLabel("bottom", "seconds")
             cursor = pg.InfiniteLine(0.0, angle=90, movable=False, pen=pg.mkPen("k", width=1))
             plot.addItem(cursor)

@@ -1,0 +1,75 @@
+"""Per-segment figures of a session: between consecutive markers (the start and the end of the
+session bound the first and the last segment), or in fixed windows; one row per segment and
+participant: frames, mean probabilities, dominant emotion, share of time per label, mean valence.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from fer_desktop.core.emotions import CLASSES
+from fer_desktop.core.sessions.reader import LABELS, SessionData
+from fer_desktop.core.support.fileio import atomic_write_csv
+
+SEGMENT_COLUMNS: tuple[str, ...] = (
+    "segment", "start_s", "end_s", "participant", "track_id", "frames",
+    *(f"mean_{c}" for c in CLASSES), "dominant", *(f"share_{lab}" for lab in LABELS),
+    "mean_valence",
+)  # fmt: skip
+SEGMENTS_NAME = "segments.csv"
+
+
+def bounds(session: SessionData, window_s: float | None = None) -> list[tuple[str, float, float]]:
+    """(name, start, end) of each segment: fixed windows when `window_s` is given, else from
+    marker to marker (the part before the first marker is "start"), else the whole session."""
+    end = max(session.duration_s, 0.0)
+    if window_s:
+        n = max(1, math.ceil(end / window_s))
+        return [(f"{i * window_s:g}-{min((i + 1) * window_s, end):g} s", i * window_s,
+                 min((i + 1) * window_s, end)) for i in range(n)]  # fmt: skip
+    marks = [m for m in session.markers if 0.0 <= m.time_s <= end]
+    if not marks:
+        return [("whole session", 0.0, end)]
+    out = []
+    if marks[0].time_s > 0:
+        out.append(("start", 0.0, marks[0].time_s))
+    for i, m in enumerate(marks):
+        stop = marks[i + 1].time_s if i + 1 < len(marks) else end
+        out.append((m.name, m.time_s, stop))
+    return out
+
+
+def segment_rows(session: SessionData, window_s: float | None = None) -> list[dict]:
+    rows = []
+    segs = bounds(session, window_s)
+    for si, (name, t0, t1) in enumerate(segs):
+        last = si == len(segs) - 1
+        for tid, tr in sorted(session.tracks.items()):
+            inside = (tr.times >= t0) & ((tr.times <= t1) if last else (tr.times < t1))
+            n = int(inside.sum())
+            if n == 0:
+                continue
+            probs = tr.probs[inside]
+            mean = probs.mean(axis=0)
+            labels = [lab for lab, keep in zip(tr.labels, inside) if keep]
+            rows.append({
+                "segment": name,
+                "start_s": f"{t0:.3f}",
+                "end_s": f"{t1:.3f}",
+                "participant": tr.name or f"Face {tid}",
+                "track_id": tid,
+                "frames": n,
+                **{f"mean_{c}": f"{p:.4f}" for c, p in zip(CLASSES, mean)},
+                "dominant": CLASSES[int(np.argmax(mean))],
+                **{f"share_{lab}": f"{labels.count(lab) / n:.4f}" for lab in LABELS},
+                "mean_valence": f"{float(tr.valence[inside].mean()):.4f}",
+            })  # fmt: skip
+    return rows
+
+
+def write_segments(session: SessionData, path=None, window_s: float | None = None):
+    """segments.csv (in the session folder unless `path`); returns its path."""
+    path = path or session.folder / SEGMENTS_NAME
+    return atomic_write_csv(path, SEGMENT_COLUMNS, segment_rows(session, window_s))
