@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
 import signal
 import sys
@@ -75,7 +76,7 @@ def analyze_one(task: dict, should_stop=None) -> dict:
     key, fp = task["key"], task["fingerprint"]
     final = JobFolder(task["job_dir"]).video_dir(key)
     partial = final.with_name(f"{key}.partial-{os.getpid()}-{uuid.uuid4().hex[:6]}")
-    entry = {"input": task["input"], "key": key, "worker": f"{os.uname().nodename}:{os.getpid()}"}
+    entry = {"input": task["input"], "key": key, "worker": f"{platform.node()}:{os.getpid()}"}
     t0 = time.perf_counter()
     try:
         pipeline = _pipeline(task["settings"], fp)
