@@ -167,6 +167,8 @@ def iter_job(
     video; returns job.json's contents. Videos finished with the same settings in an earlier run
     are skipped; a broken video is reported and the others go on. `should_stop()` True: no new
     video starts and those in flight stop at their next frame (their folders are dropped)."""
+    if scheduler:
+        _dask()  # says what to install before any folder is made
     plan = plan_job(inputs, job_dir, settings, every=every, save_video=save_video)
     n = max(1, min(workers or default_workers(), max(1, len(plan.tasks))))
     threads = max(1, default_workers() // n)
@@ -234,16 +236,22 @@ def _run_local(n: int, threads: int, tasks: list[dict], stop) -> Iterator[dict]:
                     fut.cancel()
 
 
-def _run_dask(address: str, tasks: list[dict], stop) -> Iterator[dict]:
+def _dask():
     try:
-        from distributed import Client, as_completed
+        import distributed
     except ImportError as exc:
         raise UserError(
             "Running on a Dask cluster needs dask.distributed.",
             'Install it: pip install -e ".[cluster]" (or pip install distributed).',
         ) from exc
+    return distributed
+
+
+def _run_dask(address: str, tasks: list[dict], stop) -> Iterator[dict]:
+    distributed = _dask()
+    as_completed = distributed.as_completed
     try:
-        client = Client(address, timeout="20s")
+        client = distributed.Client(address, timeout="20s")
     except OSError as exc:
         raise UserError(
             f"Cannot reach the Dask scheduler at {address}: {exc}.",
