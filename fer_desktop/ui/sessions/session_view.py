@@ -9,6 +9,7 @@ that moment, where the session has one. *Export PNG…* saves all charts as one 
 from __future__ import annotations
 
 import html
+import threading
 from pathlib import Path
 
 import cv2
@@ -35,6 +36,7 @@ from fer_desktop.ui.errors import show_error
 from fer_desktop.ui.live.timeline import TrackPlot, label_codes, legend_html, rgb
 from fer_desktop.ui.sessions.study_panel import StudyPanel
 from fer_desktop.ui.video_view import bgr_to_qimage
+from fer_desktop.workers.tasks import LatestTask
 
 ROW_HEIGHT = 170
 MAX_ROWS = 12  # the faces seen longest; a crowd's fleeting faces stay in the CSV
@@ -82,6 +84,9 @@ class SessionView(QWidget):
         self.cursor_s = 0.0
         self.shown_frame: int | None = None  # annotated.mp4 frame on screen
         self._cap: cv2.VideoCapture | None = None
+        self._cap_lock = threading.Lock()  # one decode at a time (a newer seek waits its turn)
+        self._frames = LatestTask("Showing the video frame", self)
+        self._frames.finished.connect(self._on_frame)
         self._video_fps = 0.0
         self._video_frames = 0
         self.setWindowTitle(f"Session {self.data.folder.name} — fer-desktop")
@@ -238,17 +243,22 @@ class SessionView(QWidget):
         self.cursor_s = float(min(max(time_s, 0.0), self.data.duration_s))
         for line in self.cursors:
             line.setValue(self.cursor_s)
-        text = f"{self.cursor_s:.2f} s"
-        if self._cap is not None:
-            index = min(round(self.cursor_s * self._video_fps), max(self._video_frames - 1, 0))
-            self._cap.set(cv2.CAP_PROP_POS_FRAMES, index)
-            ok, frame = self._cap.read()
-            if ok:
-                self.preview.set_frame(frame)
-                self.shown_frame = index
-                text += f" — video frame {index}"
-        self.time_label.setText(text)
-        self.seeked.emit(self.cursor_s)
+        self.time_label.setText(f"{self.cursor_s:.2f} s")
+        if self._cap is None:
+            self.seeked.emit(self.cursor_s)
+            return
+        # Seeking and decoding a long video can take a while: off the GUI thread, newest wins;
+        # `seeked` follows when the frame is on screen.
+        index = min(round(self.cursor_s * self._video_fps), max(self._video_frames - 1, 0))
+        self._frames.run(_read_frame, self._cap, self._cap_lock, index, self.cursor_s)
+
+    def _on_frame(self, got: tuple) -> None:
+        index, frame, time_s = got
+        if frame is not None:
+            self.preview.set_frame(frame)
+            self.shown_frame = index
+            self.time_label.setText(f"{time_s:.2f} s — video frame {index}")
+        self.seeked.emit(time_s)
 
     def export_png(self, path: str | Path) -> Path:
         """Save every chart (all faces, with the legend colours) as one PNG at `path`."""
@@ -259,8 +269,11 @@ class SessionView(QWidget):
         return path
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self._frames.cancel()
+        self._frames.wait(5)
         if self._cap is not None:
-            self._cap.release()
+            with self._cap_lock:
+                self._cap.release()
             self._cap = None
         super().closeEvent(event)
 
@@ -295,6 +308,14 @@ class SessionView(QWidget):
             self.export_png(path)
         except UserError as err:
             show_error(self, err)
+
+
+def _read_frame(cap: cv2.VideoCapture, lock: threading.Lock, index: int, time_s: float) -> tuple:
+    """(index, the BGR frame or None, time_s): annotated.mp4's frame at `index`."""
+    with lock:
+        cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+        ok, frame = cap.read()
+    return index, frame if ok else None, time_s
 
 
 _OPEN: set[SessionView] = set()  # windows opened without a parent window stay alive here
