@@ -165,3 +165,17 @@ def test_fer_train_exports_best_onnx_and_the_app_uses_it(tmp_path: Path) -> None
     ref = EmotionClassifier(best, backend="torch", device="cpu", precision="fp32")
     faces = np.random.default_rng(0).integers(0, 256, (8, 48, 48), dtype=np.uint8)
     assert np.abs(clf.predict_crops(faces) - ref.predict_crops(faces)).max() < 1e-4
+
+
+def test_shipping_a_checkpoint_in_place_keeps_a_loadable_pt_and_exports_beside_it(tmp_path: Path):
+    """`export X.pt X.pt` (as the model card's command does) strips X.pt in place and writes
+    X.onnx beside it; it once wrote the ONNX over the .pt."""
+    from fer_training.export import main
+
+    pt = tmp_path / "model.pt"
+    shutil.copyfile(SHIPPED_PT, pt)
+    assert main([str(pt), str(pt)]) == 0
+    ckpt = load_checkpoint(pt)  # still a checkpoint, not ONNX bytes
+    assert ckpt["arch"] and pt.with_suffix(".onnx").is_file()
+    meta = read_metadata(pt.with_suffix(".onnx").read_bytes())
+    assert json.loads(meta["source_sha256"]) == sha256_of(pt)

@@ -213,7 +213,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {src} ({src.stat().st_size / 1e6:.1f} MB)")
         elif a.evaluate:
             p.error("--evaluate needs a .pt output")
-        path = export_onnx(src, a.output if a.output and src == Path(a.checkpoint) else None)
+        # An .onnx output is the export's path; with a .pt output (in place too) the export goes
+        # beside the shipped copy.
+        onnx_out = a.output if a.output and Path(a.output).suffix.lower() == ".onnx" else None
+        path = export_onnx(src, onnx_out)
     except UserError as exc:
         print(f"error: {exc.message}\n  {exc.hint}", file=sys.stderr, flush=True)
         return 2
