@@ -103,10 +103,14 @@ def save_annotated(img: np.ndarray, src_path: str | Path, out_dir: str | Path) -
     try:
         return atomic_write_bytes(target, buf.tobytes())
     except OSError as exc:
-        raise UserError(
-            f"Could not write {target} ({exc.strerror or exc}).",
-            "Choose a folder you can write to and check the free disk space.",
-        ) from exc
+        raise _write_error(target, exc) from exc
+
+
+def _write_error(path: Path, exc: OSError) -> UserError:
+    return UserError(
+        f"Could not write {path} ({exc.strerror or exc}).",
+        "Choose a folder you can write to and check the free disk space.",
+    )
 
 
 def faces_csv_rows(image: str | Path, result: FrameResult | Sequence[FaceResult]) -> list[dict]:
@@ -144,10 +148,7 @@ def write_faces_csv(rows: Iterable[dict], path: str | Path, overwrite: bool = Fa
     try:
         return atomic_write_text(path, buf.getvalue())
     except OSError as exc:
-        raise UserError(
-            f"Could not write {path} ({exc.strerror or exc}).",
-            "Choose a folder you can write to and check the free disk space.",
-        ) from exc
+        raise _write_error(path, exc) from exc
 
 
 def save_batch(
