@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from fer_desktop.cli.common import add_pipeline_args, settings_from
+from fer_desktop.cli.common import add_accurate_arg, add_pipeline_args, settings_from
 from fer_desktop.core.support.errors import UserError
 
 
@@ -45,6 +45,7 @@ def register(sub) -> None:
     )  # fmt: skip
     v.add_argument("--json", action="store_true", help="print one JSON object with the results")
     add_pipeline_args(v)
+    add_accurate_arg(v)
     v.set_defaults(func=run)
 
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from fer_desktop.cli.common import (
+    add_accurate_arg,
     add_pipeline_args,
     print_error,
     settings_from,
@@ -26,6 +27,7 @@ def register(sub) -> None:
     a.add_argument("--json", action="store_true", help="print a JSON list, one object per image")
     a.add_argument("--no-save", action="store_true", help="do not write annotated copies")
     add_pipeline_args(a)
+    add_accurate_arg(a)
     a.set_defaults(func=run)
 
 

@@ -52,7 +52,7 @@ def run(args) -> int:
             raise UserError(
                 f"--size {args.size} is not WIDTHxHEIGHT.", "Use e.g. --size 640x480."
             ) from exc
-    pipeline = build_pipeline(settings_from(args))
+    pipeline = build_pipeline(settings_from(args), accurate=False)  # live: never the ensemble
     r = run_bench(
         args.source,
         pipeline,

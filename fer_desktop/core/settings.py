@@ -23,6 +23,9 @@ class Settings:
     precision: str = "auto"  # auto | bf16 | fp16 | fp32 (choices.PRECISIONS)
     backend: str = "auto"  # classifier: auto (ONNX on the CPU, torch on a GPU) | onnx | torch
     tta: bool = False
+    # Photos, Videos, annotate, analyze and batch jobs: the teachers' ensemble instead of the
+    # live model (resources/models/accurate/, about 3x slower per face); Live never uses it.
+    accurate: bool = False
     # Face crop margin around the detector's box; None = calibrated to FER2013's framing for the
     # detector in use (python -m fer_training.calibrate_crop; see the model card).
     crop_margin: float | None = None

@@ -9,6 +9,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from menus import menu_action
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QPushButton
 
 from fer_desktop.core.emotions import CLASSES
@@ -41,13 +42,7 @@ def _window(qtbot, **kw):
     return win
 
 
-def _action(win, text: str):
-    """The menu bar's action a user would click, by its text."""
-    for top in win.menuBar().actions():
-        for act in top.menu().actions():
-            if act.text().replace("&", "") == text:
-                return act
-    raise AssertionError(f"no menu action {text!r}")
+_action = menu_action  # the menu bar's action a user would click, by its text
 
 
 def _session_windows():

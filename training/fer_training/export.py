@@ -164,8 +164,10 @@ def export_after_run(best: Path, emit) -> None:
         )
 
 
-def ship_checkpoint(src: str | Path, dst: str | Path, evaluate_on: str | None = None) -> Path:
-    """Strip a training checkpoint to what the app needs (weights in fp16 + its description)."""
+def ship_checkpoint(src: str | Path, dst: str | Path, evaluate_on: list[str] | None = None) -> Path:
+    """Strip a training checkpoint to what the app needs (weights in fp16 + its description).
+    `evaluate_on`: datasets scored as the app scores them; the first gives `val_acc`, each one
+    its entry in `val_sets` (the label names them all)."""
     ckpt = load_checkpoint(src)
     out = {k: ckpt[k] for k in KEEP if k in ckpt}
     out["model"] = {k: (v.half() if v.is_floating_point() else v) for k, v in ckpt["model"].items()}
@@ -174,15 +176,19 @@ def ship_checkpoint(src: str | Path, dst: str | Path, evaluate_on: str | None = 
     if evaluate_on:  # record the accuracy the app itself measures (its crops, its preprocessing)
         from fer_desktop.core.classify.classifier import EmotionClassifier
         from fer_desktop.core.evaluation.classifier_eval import evaluate_classifier
+        from fer_training.multidata import short_name
 
         clf = EmotionClassifier(path, backend="torch", precision="fp32")
-        r = evaluate_classifier(clf, evaluate_on)
-        out.update(
-            val_acc=r["accuracy"],
-            val_split=r["split"],
-            confusion_matrix=r["confusion_matrix"],
-            recall=list(r["per_class_recall"].values()),
-        )
+        sets: dict = {}
+        for i, data in enumerate(evaluate_on):
+            r = evaluate_classifier(clf, data)
+            recall = list(r["per_class_recall"].values())
+            if i == 0:
+                out.update(val_acc=r["accuracy"], val_split=r["split"], recall=recall,
+                           confusion_matrix=r["confusion_matrix"])  # fmt: skip
+            sets[short_name(data)] = {"acc": r["accuracy"], "mean_recall": r["mean_recall"],
+                                       "recall": recall, "confusion_matrix": r["confusion_matrix"]}  # fmt: skip
+        out["val_sets"] = sets
         path = atomic_write(dst, lambda p: torch.save(out, p))
     return path
 
@@ -203,7 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--evaluate",
         metavar="DATA",
-        help="(with a .pt output) score it on DATA and store the accuracy in it",
+        action="append",
+        help="(with a .pt output) score it on DATA and store the accuracy in it; repeat it for "
+        "more datasets (the first is the headline figure)",
     )
     a = p.parse_args(argv)
     try:

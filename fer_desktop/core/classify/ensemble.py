@@ -9,16 +9,30 @@ input size. No Qt, no torch.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from fer_desktop.core.classify.classifier import EmotionClassifier
 from fer_desktop.core.support.errors import UserError
+from fer_desktop.core.support.resources import resource_path
+
+
+def accurate_models() -> list[Path]:
+    """The accurate mode's members: the calibrated teachers shipped in resources/models/accurate/."""
+    folder = resource_path("models", "accurate")
+    found = sorted(folder.glob("*.onnx")) if folder.is_dir() else []
+    if len(found) < 2:
+        raise UserError(
+            f"The accurate mode's models are missing ({folder}).",
+            "Turn Accurate mode off (Model menu, or leave out --accurate), or reinstall.",
+        )
+    return found
 
 
 class EnsembleClassifier:
-    def __init__(self, paths: list[str | Path], **kwargs) -> None:
+    def __init__(self, paths: Sequence[str | Path], **kwargs) -> None:
         if len(paths) < 2:
             raise UserError("An ensemble needs two or more models.", "Give --models A B [C ...].")
         self.members = [EmotionClassifier(p, **kwargs) for p in paths]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from typing import Any
 
 import numpy as np
 
@@ -146,8 +147,10 @@ def build_pipeline(
     *,
     detector: FaceDetector | None = None,
     classifier: EmotionClassifier | None = None,
+    accurate: bool | None = None,
 ) -> Pipeline:
-    """A pipeline from the user's settings (detector, model, device, smoothing, threshold)."""
+    """A pipeline from the user's settings (detector, model, device, smoothing, threshold).
+    `accurate` (default: `settings.accurate`): the teachers' ensemble instead of the model."""
     from fer_desktop.core.detectors import make_detector
     from fer_desktop.core.settings import Settings
 
@@ -155,14 +158,18 @@ def build_pipeline(
     det = detector or make_detector(
         s.detector, weights=s.detector_weights or None, device=s.device, imgsz=s.yolo_imgsz
     )
-    clf = classifier or EmotionClassifier(
-        s.model or None,
+    options: dict[str, Any] = dict(
         device=s.device,
         precision=s.precision,
         tta=s.tta,
         crop=crop_for(det, s.crop_margin),
         backend=s.backend,
     )
+    if classifier is None and (s.accurate if accurate is None else accurate):
+        from fer_desktop.core.classify.ensemble import EnsembleClassifier, accurate_models
+
+        classifier = EnsembleClassifier(accurate_models(), **options)  # type: ignore[assignment]
+    clf = classifier or EmotionClassifier(s.model or None, **options)
     return Pipeline(
         det, clf, smoothing=s.smoothing, threshold=s.threshold, detect_every=s.detect_every
     )

@@ -23,7 +23,7 @@ def models_key(settings) -> tuple:
     """The settings the models are built from (smoothing and threshold are per pipeline)."""
     s = settings
     return (s.detector, s.detector_weights, s.yolo_imgsz, s.model, s.device, s.precision,
-            s.backend, s.tta, s.crop_margin)  # fmt: skip
+            s.backend, s.tta, s.crop_margin, s.accurate)  # fmt: skip
 
 
 class SharedPipeline(Pipeline):
@@ -45,13 +45,19 @@ class LoadedModels:
     detector: Any
     classifier: Any
     key: tuple
+    accurate: Any = None  # the teachers' ensemble, loaded when settings.accurate is on
     lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
-    def pipeline(self, settings) -> SharedPipeline:
-        """A new pipeline (own tracker) over these models, tuned by `settings`."""
+    def pick(self, accurate: bool) -> Any:
+        """The classifier a tab runs: the ensemble where it is wanted and loaded, else the model."""
+        return self.accurate if accurate and self.accurate is not None else self.classifier
+
+    def pipeline(self, settings, *, accurate: bool = False) -> SharedPipeline:
+        """A new pipeline (own tracker) over these models, tuned by `settings`; `accurate`
+        (Photos, Videos; never Live): the ensemble when settings.accurate loaded it."""
         return SharedPipeline(
             self.detector,
-            self.classifier,
+            self.pick(accurate),
             smoothing=settings.smoothing,
             threshold=settings.threshold,
             detect_every=settings.detect_every,
@@ -77,8 +83,11 @@ def load_models(settings) -> LoadedModels:
     """Build the detector and classifier from `settings` and run each once (slow first call)."""
     from fer_desktop.core.pipeline.pipeline import build_pipeline
 
-    built = build_pipeline(settings)
-    models = LoadedModels(built.detector, built.classifier, models_key(settings))
+    built = build_pipeline(settings, accurate=False)
+    ensemble = None
+    if settings.accurate:
+        ensemble = build_pipeline(settings, detector=built.detector, accurate=True).classifier
+    models = LoadedModels(built.detector, built.classifier, models_key(settings), ensemble)
     warm_up(models)
     return models
 
@@ -87,7 +96,8 @@ def warm_up(models: LoadedModels) -> None:
     """Run each model once on blank input, so the first real frame is not slow (lazy init, JIT)."""
     try:
         models.detector.detect(np.zeros((240, 320, 3), np.uint8))
-        clf = models.classifier
-        clf.predict_crops(np.zeros((1, clf.data_size, clf.data_size), np.uint8))
+        for clf in (models.classifier, models.accurate):
+            if clf is not None:
+                clf.predict_crops(np.zeros((1, clf.data_size, clf.data_size), np.uint8))
     except Exception:  # noqa: BLE001 - a model that cannot run fails visibly on the first frame
         log.warning("warm-up failed", exc_info=True)

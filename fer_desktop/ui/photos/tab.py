@@ -196,7 +196,7 @@ class PhotoTab(QWidget):
         """Use a new detector/model: process every photo again with it."""
         models = self.models.current(self.settings)
         if models is not None and self.pipeline is not None:
-            if self.pipeline.classifier is models.classifier:
+            if self.pipeline.classifier is models.pick(self.settings.accurate):
                 return
         self.pipeline = None
         self._worker.cancel()
@@ -232,7 +232,7 @@ class PhotoTab(QWidget):
             self._worker.run(photos.process_photos, self.pipeline, pending)
 
     def _on_models(self, models: LoadedModels) -> None:
-        self.pipeline = models.pipeline(self.settings)
+        self.pipeline = models.pipeline(self.settings, accurate=self.settings.accurate)
         if self.list.pending():
             self._process_pending()
 
@@ -269,7 +269,9 @@ class PhotoTab(QWidget):
         done, failed = self.list.count_status("done"), self.list.count_status("failed")
         self._status(
             f"{done} image(s) processed" + (f", {failed} could not be used." if failed else ".")
-        )
+            + (" Accurate mode: " + self.pipeline.classifier.name + "." if self.settings.accurate
+               and self.pipeline is not None else "")
+        )  # fmt: skip
         if self._batch_errors:
             errors, self._batch_errors = self._batch_errors, []
             show_error(self, batch_error(errors, max(0, len(batch) - len(errors))))

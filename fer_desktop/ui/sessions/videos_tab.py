@@ -207,7 +207,7 @@ class VideosTab(QWidget):
         self.task.run(
             analyse_job,
             self.video,
-            models.pipeline(self.settings),
+            models.pipeline(self.settings, accurate=self.settings.accurate),
             self.folder,
             self.every_spin.value(),
             self.video_check.isChecked(),

@@ -1,0 +1,54 @@
+"""Model ▸ Accurate mode (issue 17), through the real MainWindow: the photos are processed
+again by the 3-model ensemble and the Photos tab says so; Live keeps its fast model."""
+
+from __future__ import annotations
+
+import pytest
+from menus import menu_action
+from PySide6.QtWidgets import QFileDialog
+
+from fer_desktop.core.settings import Settings
+
+from shared_paths import FACES
+
+LOAD_MS = 90_000
+
+
+def _face_probs(win) -> dict:
+    e = win.photo_tab.current_entry
+    return dict(e.result.faces[0].probabilities) if e and e.status == "done" else {}
+
+
+def test_accurate_mode_reprocesses_photos_with_the_ensemble(qtbot, monkeypatch):
+    from fer_desktop.ui.main_window import MainWindow
+
+    photo = FACES / "obama.jpg"
+    if not photo.is_file():
+        pytest.skip(f"test photos not found at {FACES}")
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *a, **k: ([str(photo)], ""))
+    win = MainWindow(Settings(detector="yunet", device="cpu"))
+    qtbot.addWidget(win)
+    win.show()
+    status = win.photo_tab.status_label
+    menu_action(win, "Open photos…").trigger()
+    qtbot.waitUntil(lambda: "1 image(s) processed" in status.text(), timeout=LOAD_MS)
+    fast = _face_probs(win)
+    assert fast and "Accurate mode" not in status.text()
+
+    accurate = menu_action(win, "Accurate mode for photos and videos")
+    assert accurate.isCheckable() and not accurate.isChecked()
+    accurate.trigger()
+    assert "ensemble" in win.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: "Accurate mode: ensemble of" in status.text(), timeout=LOAD_MS)
+    assert "teacher_a.onnx" in status.text() and accurate.isChecked()
+    slow = _face_probs(win)
+    assert max(abs(fast[c] - slow[c]) for c in fast) > 0.01  # another model answered
+    qtbot.waitUntil(lambda: "fer_net" in win.status_labels["model"].text(), timeout=LOAD_MS)
+    assert "ensemble" not in win.status_labels["model"].text()  # Live runs the fast model
+
+    accurate.trigger()  # off again: the fast model's answer comes back
+    qtbot.waitUntil(
+        lambda: "processed" in status.text() and "Accurate" not in status.text(), timeout=LOAD_MS
+    )
+    qtbot.waitUntil(lambda: _face_probs(win) == fast, timeout=LOAD_MS)
+    assert not win.settings.accurate
