@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 import time
@@ -272,6 +273,8 @@ def test_main_window_switches_model_and_closes_cleanly(qtbot, video_path, tmp_pa
     menus = [a.text().replace("&", "") for a in win.menuBar().actions()]
     assert menus == ["File", "Model", "Detector", "Help"]
     qtbot.waitUntil(lambda: "fer_net.pt" in win.status_labels["model"].text(), timeout=LOAD_MS)
+    line = win.live_tab.panel.model_label  # the side panel's narrow line, read whole
+    assert re.fullmatch(r"fer_net, \d\d\.\d%\u00a0FER2013, \d\d\.\d%\u00a0CK\+", line.text())
     copy = tmp_path / "my_model.pt"
     shutil.copyfile(default_model_path(), copy)
     with qtbot.waitSignal(win.live_tab.pipeline_changed, timeout=LOAD_MS):

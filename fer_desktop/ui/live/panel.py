@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLayout,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -119,7 +120,9 @@ class LivePanel(QScrollArea):
         self.threshold = ValueSlider(0, 100, round(threshold * 100), lambda v: f"{v}%")
         self.threshold.setToolTip('Below this confidence a face is shown as "uncertain"')
         self.detector_label = ElidedLabel("loading…")
-        self.model_label = ElidedLabel("loading…")
+        self.model_label = QLabel("loading…")  # wraps: its two figures are read whole
+        self.model_label.setWordWrap(True)
+        self.model_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.device_label = ElidedLabel("…")
         self.fetch_button = QPushButton("Fetch YOLOv8 face detector…")
         self.fetch_button.setToolTip(
