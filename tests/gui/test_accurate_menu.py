@@ -52,3 +52,25 @@ def test_accurate_mode_reprocesses_photos_with_the_ensemble(qtbot, monkeypatch):
     )
     qtbot.waitUntil(lambda: _face_probs(win) == fast, timeout=LOAD_MS)
     assert not win.settings.accurate
+
+
+def test_accurate_mode_analyses_videos_with_the_ensemble(qtbot, video_path):
+    """Videos tab after Model ▸ Accurate mode: the session says which models made it."""
+    import json
+
+    from fer_desktop.ui.main_window import MainWindow
+
+    win = MainWindow(Settings(detector="yunet", device="cpu"))
+    qtbot.addWidget(win)
+    win.show()
+    menu_action(win, "Accurate mode for photos and videos").trigger()
+    tab = win.videos_tab
+    win.tabs.setCurrentWidget(tab)
+    tab.set_video(str(video_path))
+    tab.every_spin.setValue(12)
+    with qtbot.waitSignal(tab.finished, timeout=LOAD_MS) as blocker:
+        tab.analyse_button.click()
+    info = json.loads((blocker.args[0].folder / "session.json").read_text())
+    assert info["model"].startswith("ensemble of ") and "teacher_c.onnx" in info["model"]
+    assert info["settings"]["accurate"] is True
+    menu_action(win, "Accurate mode for photos and videos").trigger()  # leave the setting off
