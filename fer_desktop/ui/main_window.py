@@ -51,6 +51,9 @@ seven emotions (angry, disgust, fear, happy, neutral, sad, surprise) with its co
 <li>YOLOv8 face detector weights (<i>arnabdhar/YOLOv8-Face-Detection</i>, downloaded on request)
 and the <i>ultralytics</i> library: AGPL-3.0.</li>
 <li>Offline face detector: YuNet (OpenCV Zoo, Shiqi Yu and contributors), MIT.</li>
+<li>Emotion models: trained by this project on FER2013 (ICML 2013 challenge) and CK+ (Lucey et
+al. 2010), both for research use and not redistributed; figures and terms in
+resources/models/MODEL_CARD.md.</li>
 <li>Emoji graphics from Twemoji, Copyright 2014–2021 Twitter, Inc. and other contributors,
 Copyright 2022–present Jason Sofonia &amp; Justine De Caires and other contributors, licensed under
 CC-BY 4.0 (https://creativecommons.org/licenses/by/4.0/). Converted from SVG to 72×72 PNG.</li>

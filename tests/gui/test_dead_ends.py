@@ -159,6 +159,7 @@ def test_every_menu_action_does_something_visible(qtbot, tmp_path, monkeypatch):
     _action(win, "About fer-desktop").trigger()
     qtbot.waitUntil(lambda: bool(_dialogs(win)), timeout=5000)
     assert "fer-desktop" in _dialogs(win)[0].text()
+    assert "CK+" in _dialogs(win)[0].text() and "research use" in _dialogs(win)[0].text()
     _dialogs(win)[0].close()
     _action(win, "Open session…").trigger()  # cancelled: nothing opens, nothing breaks
     assert not _session_windows()
