@@ -197,7 +197,9 @@ class MainWindow(QMainWindow):
         self._action(m, "Use &default model", lambda: self.use_model(""))
         m.addSeparator()
         self.accurate_action = self._action(
-            m, "&Accurate mode for photos and videos", lambda: self.use_accurate(None)
+            m,
+            "&Accurate mode for photos and videos",
+            lambda: self.use_accurate(self.accurate_action.isChecked()),
         )
         self.accurate_action.setCheckable(True)
         self.accurate_action.setChecked(self.settings.accurate)
@@ -283,11 +285,11 @@ class MainWindow(QMainWindow):
         )
         self.apply_settings()
 
-    def use_accurate(self, on: bool | None) -> None:
+    def use_accurate(self, on: bool) -> None:
         """Photos and Videos run the teachers' ensemble (on) or the live model; Live never
-        changes. `None`: as the menu item is checked."""
-        self.settings.accurate = self.accurate_action.isChecked() if on is None else bool(on)
-        self.accurate_action.setChecked(self.settings.accurate)
+        changes."""
+        self.settings.accurate = on
+        self.accurate_action.setChecked(on)
         self.statusBar().showMessage(
             "Accurate mode on: photos and videos use the 3-model ensemble."
             if self.settings.accurate

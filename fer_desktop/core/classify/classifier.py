@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from fer_desktop.core.choices import BACKENDS
+from fer_desktop.core.classify import accuracy_names
 from fer_desktop.core.classify.crops import CropSpec, face_crops
 from fer_desktop.core.classify.onnx_backend import OnnxNet, describe, engine_available, sha256_of
 from fer_desktop.core.support.errors import UserError
@@ -99,9 +100,6 @@ class Device:
 
     def __str__(self) -> str:
         return self.type if self.index is None else f"{self.type}:{self.index}"
-
-
-DATASET_NAMES = {"ckplus48": "CK+", "fer2013": "FER2013"}  # how labels name validation sets
 
 
 class EmotionClassifier:
@@ -271,23 +269,8 @@ class EmotionClassifier:
 
     @property
     def accuracy_text(self) -> str:
-        if not isinstance(self.val_acc, float):
-            return ""
-        # Several validation sets ("fer2013 test + ckplus48 test"): val_acc is the first one's.
-        split = str(self.val_split or "validation").split(" + ")[0]
-        split = {"fer2013 test": "test", "fer2013 train": "train"}.get(split, split)
-        if "fer2013" in self.trained_on.lower():
-            split = {"test": "FER2013 PublicTest", "train": "FER2013 Training"}.get(split, split)
-        if self.sliced:  # a quick run's score on a few hundred faces is no accuracy figure
-            size = f"{self.val_count}-face " if isinstance(self.val_count, int) else ""
-            return f"{self.val_acc:.1%} on a {size}slice of {split}"
-        # The other validation sets (the first is val_acc's): e.g. ", 96.7% on CK+ test".
-        others = [
-            f", {v['acc']:.1%} on {DATASET_NAMES.get(k, k)} test"
-            for k, v in list(self.val_sets.items())[1:]
-            if isinstance(v, dict) and isinstance(v.get("acc"), float)
-        ]
-        return f"{self.val_acc:.1%} on {split}" + "".join(others)
+        """E.g. "66.6% on FER2013 PublicTest, 96.7% on CK+ test" (classify/accuracy_names.py)."""
+        return accuracy_names.accuracy_text(self)
 
     @property
     def runtime(self) -> str:

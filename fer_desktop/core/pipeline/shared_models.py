@@ -14,18 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from fer_desktop.core.classify.accuracy_names import accuracy_short
 from fer_desktop.core.pipeline.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
-
-
-def short_accuracy(text: str) -> str:
-    """The side panel's narrow form: "66.6% on FER2013 PublicTest, 96.7% on CK+ test" ->
-    "66.6% FER2013, 96.7% CK+" (the full text is in its tooltip and the status bar)."""
-    nb = "\u00a0"  # a figure and its dataset never part when the line wraps
-    return text.replace(" on FER2013 PublicTest", nb + "FER2013").replace(
-        " on CK+ test", nb + "CK+"
-    )
 
 
 def models_key(settings) -> tuple:
@@ -80,7 +72,7 @@ class LoadedModels:
             "detector": self.detector.name,
             "model": clf.name,
             # the side panel's narrow line: what the model is and how good, file in the tooltip
-            "model_short": ", ".join(t for t in (clf.arch, short_accuracy(clf.accuracy_text)) if t),
+            "model_short": ", ".join(t for t in (clf.arch, accuracy_short(clf)) if t),
             "device": clf.runtime,  # e.g. "cpu (fp32, onnxruntime)": what really runs here
             "offline_detector": self.detector.kind != "yolo",
         }

@@ -267,11 +267,13 @@ class PhotoTab(QWidget):
             self._process_pending()
             return
         done, failed = self.list.count_status("done"), self.list.count_status("failed")
+        clf = self.pipeline.classifier if self.pipeline is not None else None
+        ran = f" Accurate mode: {clf.name}." if clf is not None and clf.arch == "ensemble" else ""
         self._status(
-            f"{done} image(s) processed" + (f", {failed} could not be used." if failed else ".")
-            + (" Accurate mode: " + self.pipeline.classifier.name + "." if self.settings.accurate
-               and self.pipeline is not None else "")
-        )  # fmt: skip
+            f"{done} image(s) processed"
+            + (f", {failed} could not be used." if failed else ".")
+            + ran
+        )
         if self._batch_errors:
             errors, self._batch_errors = self._batch_errors, []
             show_error(self, batch_error(errors, max(0, len(batch) - len(errors))))
