@@ -52,6 +52,7 @@ def test_accurate_mode_reprocesses_photos_with_the_ensemble(qtbot, monkeypatch):
     )
     qtbot.waitUntil(lambda: _face_probs(win) == fast, timeout=LOAD_MS)
     assert not win.settings.accurate
+    qtbot.waitUntil(lambda: not win.models.busy, timeout=LOAD_MS)
 
 
 def test_accurate_mode_analyses_videos_with_the_ensemble(qtbot, video_path):
@@ -74,3 +75,4 @@ def test_accurate_mode_analyses_videos_with_the_ensemble(qtbot, video_path):
     assert info["model"].startswith("ensemble of ") and "teacher_c.onnx" in info["model"]
     assert info["settings"]["accurate"] is True
     menu_action(win, "Accurate mode for photos and videos").trigger()  # leave the setting off
+    qtbot.waitUntil(lambda: not win.models.busy, timeout=LOAD_MS)  # its reload ends in the test
