@@ -89,6 +89,7 @@ class BatchLoader:
         epoch: int = 0,
         sample_weights: np.ndarray | None = None,
         soft: np.ndarray | None = None,
+        targets: np.ndarray | None = None,
     ) -> None:
         self.split, self.cfg, self.size, self.mean, self.std, self.train = (
             split,
@@ -100,7 +101,8 @@ class BatchLoader:
         )
         self.epoch = epoch
         self.sample_weights = sample_weights
-        self.soft = soft  # (N, classes) teacher probabilities: batches are (x, y, soft) then
+        self.soft = soft  # (N, classes) teacher probabilities: batches are (x, y, soft, target)
+        self.targets = targets  # (N, classes) label distributions (FER+ votes) or None
         self.batch_size = cfg.batch_size if train else max(256, cfg.batch_size)
 
     def __len__(self) -> int:
@@ -132,8 +134,11 @@ class BatchLoader:
             if self.train and self.cfg.augment:
                 x = augment(x, self.cfg, gen)
             x = x.sub_(self.mean).div_(self.std).contiguous(memory_format=torch.channels_last)
-            if self.soft is not None and self.train:
-                yield x, labels[idx], torch.from_numpy(self.soft[idx.numpy()])
+            if (self.soft is not None or self.targets is not None) and self.train:
+                i = idx.numpy()
+                soft = torch.from_numpy(self.soft[i]) if self.soft is not None else None
+                target = torch.from_numpy(self.targets[i]) if self.targets is not None else None
+                yield x, labels[idx], soft, target
             else:
                 yield x, labels[idx]
 

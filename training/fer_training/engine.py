@@ -52,19 +52,23 @@ def train_one_epoch(
         if stop.is_set():
             break
         x, y = batch[0].to(device, non_blocking=True), batch[1].to(device, non_blocking=True)
-        soft = batch[2].to(device) if len(batch) > 2 else None  # the teachers' ensemble
+        soft = batch[2].to(device) if len(batch) > 2 and batch[2] is not None else None  # teachers
+        if len(batch) > 3 and batch[3] is not None:  # label distributions (FER+ votes)
+            y_loss = batch[3].to(device)
+        else:
+            y_loss = y
         mix = cfg.mixup > 0 and torch.rand(1, generator=gen).item() < cfg.mixup
         with autocast_for(device, cfg.precision):
             if mix:
                 lam = float(np.random.default_rng(cfg.seed + epoch * 100003 + i).beta(0.4, 0.4))
                 perm = torch.randperm(x.shape[0], generator=gen).to(device)
                 out = model(lam * x + (1 - lam) * x[perm])
-                loss = lam * criterion(out, y) + (1 - lam) * criterion(out, y[perm])
+                loss = lam * criterion(out, y_loss) + (1 - lam) * criterion(out, y_loss[perm])
                 if soft is not None:
                     soft = lam * soft + (1 - lam) * soft[perm]
             else:
                 out = model(x)
-                loss = criterion(out, y)
+                loss = criterion(out.float(), y_loss) if y_loss is not y else criterion(out, y)
             if soft is not None:  # distillation (Hinton et al. 2015): KL at temperature T
                 temp = cfg.kd_temperature
                 kd = F.kl_div(F.log_softmax(out.float() / temp, 1), soft, reduction="batchmean")

@@ -61,6 +61,7 @@ class _Run:
     folder: RunFolder
     train: object
     soft: np.ndarray | None
+    targets: np.ndarray | None  # FER+ vote distributions (label_mode "votes") or None
     val_loaders: list
     val_name: str
     val_count: int
@@ -173,7 +174,8 @@ def run(
     ]
     run_cfg = dataclasses.replace(cfg, precision=precision)
     t_run = time.perf_counter()
-    r = _Run(cfg, run_cfg, folder, train, soft, val_loaders, val_name, len(vals[0].split),
+    targets = train.votes if cfg.label_mode == "votes" else None
+    r = _Run(cfg, run_cfg, folder, train, soft, targets, val_loaders, val_name, len(vals[0].split),
              device, precision, emit, stop, t_run)  # fmt: skip
     stopped = _fit(t, r, best, start_epoch)
     if best.epoch:  # best.onnx beside best.pt: "Use this model" then runs without torch
@@ -209,7 +211,7 @@ def _fit(t: Training, r: _Run, best: _Best, start_epoch: int) -> bool:
             t0 = time.perf_counter()
             loader = BatchLoader(
                 r.train, cfg, size=spec.input_size, mean=MEAN, std=STD, train=True, epoch=epoch,
-                sample_weights=t.sample_weights, soft=r.soft,
+                sample_weights=t.sample_weights, soft=r.soft, targets=r.targets,
             )  # fmt: skip
             tr_loss, tr_acc, ips = train_one_epoch(
                 t, loader, device, epoch, r.run_cfg, emit=emit, stop=r.stop

@@ -84,9 +84,19 @@ def load_training_data(cfg: TrainConfig) -> tuple[Split, np.ndarray | None, list
         np.concatenate([t.images for t in trains]),
         np.concatenate([t.labels for t in trains]),
         [n for i, t in enumerate(trains) for n in (t.names or [f"{i}"] * len(t))],
+        combined_votes(trains),
     )
     uniform = len(trains) == 1 and np.allclose(per_image, per_image[0])
     return combined, None if uniform else per_image, vals, "; ".join(summaries), skipped
+
+
+def combined_votes(trains: list[Split]) -> np.ndarray | None:
+    """The vote distributions of several training splits (a split without votes contributes its
+    labels one-hot), or None when no split has votes."""
+    if all(t.votes is None for t in trains):
+        return None
+    eye = np.eye(len(CLASSES), dtype=np.float32)
+    return np.concatenate([t.votes if t.votes is not None else eye[t.labels] for t in trains])
 
 
 def scores(cm: np.ndarray) -> dict:

@@ -42,6 +42,8 @@ def build_training(
         .to(device)
         .to(memory_format=torch.channels_last)
     )
+    if cfg.init:
+        load_init(model, cfg.init)
     criterion, class_sample_w = make_criterion(cfg, counts, device)
     sample_w = class_sample_w[labels] if class_sample_w is not None else None
     if data_weights is not None:
@@ -51,6 +53,21 @@ def build_training(
     scaler = torch.amp.GradScaler("cuda") if device.type == "cuda" and precision == "fp16" else None
     ema = make_ema(model, cfg.ema) if cfg.ema > 0 else None
     return Training(model, criterion, optimizer, scheduler, step_fn, scaler, ema, sample_w)
+
+
+def load_init(model: nn.Module, path: str) -> None:
+    """Start from the weights of a saved checkpoint (same architecture and shape)."""
+    from fer_desktop.core.support.errors import UserError
+
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        state = {k: v.float() if v.is_floating_point() else v for k, v in ckpt["model"].items()}
+        model.load_state_dict(state)
+    except (OSError, KeyError, RuntimeError, TypeError) as exc:
+        raise UserError(
+            f"Cannot start from {path}: {exc}",
+            "Give --init a fer_desktop .pt of the same architecture and shape.",
+        ) from exc
 
 
 def make_ema(model: nn.Module, decay: float, warmup_steps: float = 2000.0) -> AveragedModel:

@@ -13,7 +13,8 @@ from fer_desktop.core.support.errors import UserError
 
 EXPECTED = (
     "class folders such as train/<class>/*.jpg and test/<class>/*.jpg, "
-    "images/train/<class>/ and images/validation/<class>/, <class>/*.jpg, or fer2013.csv "
+    "images/train/<class>/ and images/validation/<class>/, <class>/*.jpg, fer2013.csv, "
+    "or FER+'s FER2013Train/ + FER2013Valid/ with label.csv "
     f"(classes: {', '.join(CLASSES)})"
 )
 

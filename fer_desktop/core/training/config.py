@@ -24,6 +24,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "schedule": choices.SCHEDULES,
     "balance": choices.BALANCES,
     "precision": choices.PRECISIONS,
+    "label_mode": ("majority", "votes"),
 }
 
 
@@ -67,6 +68,12 @@ class TrainConfig:
     teachers: list = field(default_factory=list)
     kd_temperature: float = 4.0
     kd_alpha: float = 0.7
+    # FER+ data (ten annotators' votes): learn the majority label, or the vote distribution over
+    # the 7 classes as a soft target (contempt / unknown / not-a-face votes dropped). Datasets
+    # without votes (CK+, FER2013) take their one label as a one-hot target in "votes" mode.
+    label_mode: str = "majority"
+    # Start from these weights (a fer_desktop .pt of the same arch and shape): fine-tuning.
+    init: str = ""
     lowres: float = (
         0.0  # share of faces shrunk to 12-36 px and scaled back (small, soft webcam faces)
     )

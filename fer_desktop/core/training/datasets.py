@@ -5,6 +5,7 @@ Layouts understood (as a folder or a zip, optionally wrapped in one top folder):
   images/<split>/<class>/*.jpg    e.g. images/train/ + images/validation/
   <class>/*.jpg                   a single split, called "all"
   fer2013.csv                     columns emotion,pixels,Usage (Training/PublicTest/PrivateTest)
+  FER2013Train/ + FER2013Valid/   FER+ (ten annotators' votes in label.csv): see ferplus.py
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 from fer_desktop.core.emotions import CLASSES, normalise_class_name
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.image_files import IMAGE_EXTS
+from fer_desktop.core.training import ferplus
 from fer_desktop.core.training.archive import (
     EXPECTED,
     MAX_CSV_BYTES,
@@ -53,6 +55,8 @@ class Split:
     images: np.ndarray  # (N, size, size) uint8 grayscale
     labels: np.ndarray  # (N,) int64 indices into CLASSES
     names: list[str] | None = None  # file name of each image (None for fer2013.csv rows)
+    # FER+: (N, 7) annotators' vote distribution over CLASSES; labels are then the majority
+    votes: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -162,7 +166,8 @@ def _limit(ds: Dataset, limit: int | None, seed: int) -> Dataset:
         if len(s) > limit:
             idx = np.sort(rng.permutation(len(s))[:limit])
             names = [s.names[i] for i in idx] if s.names is not None else None
-            ds.splits[name] = Split(s.images[idx], s.labels[idx], names)
+            votes = s.votes[idx] if s.votes is not None else None
+            ds.splits[name] = Split(s.images[idx], s.labels[idx], names, votes)
     return ds
 
 
@@ -186,6 +191,9 @@ def load_dataset(
             path.open(encoding="utf-8", errors="replace", newline=""), str(path), limit, seed
         )
     tree = BoundedTree(path)
+    fer_plus = ferplus.label_files(tree.files)
+    if fer_plus:
+        return _limit(_load_ferplus(tree, str(path), fer_plus, size), limit, seed)
 
     # Group image files as (split, class) from the last two folder names of each path.
     groups: dict[tuple[str, str], list[str]] = {}
@@ -241,6 +249,41 @@ def load_dataset(
     return Dataset(str(path), splits, skipped=skipped, skipped_examples=examples)
 
 
+def _load_ferplus(tree: BoundedTree, source: str, label_csvs: dict[str, str], size: int) -> Dataset:
+    """The FER+ splits: faces with a 7-class majority label, with their vote distributions."""
+    splits: dict[str, Split] = {}
+    skipped, examples = 0, list[str]()
+    for split, csv_name in sorted(label_csvs.items(), key=lambda kv: (kv[0] != "train", kv[0])):
+        names, counts, bad = ferplus.read_labels(tree.open_text(csv_name))
+        skipped += bad
+        labels = ferplus.majority(counts)
+        dist = ferplus.distribution(counts)
+        folder = PurePosixPath(csv_name).parent
+        present = set(tree.files)
+        imgs, kept_labels, kept_votes, kept = [], [], [], []
+        for name, label, votes in zip(names, labels, dist):
+            if label < 0:
+                continue  # tied, or contempt / unknown / not a face on top: no label of ours
+            member = (folder / PurePosixPath(name).name).as_posix()
+            img = _decode(tree.read(member), size) if member in present else None
+            if img is None:
+                skipped += 1
+                if len(examples) < 5:
+                    examples.append(member)
+                continue
+            imgs.append(img)
+            kept_labels.append(label)
+            kept_votes.append(votes)
+            kept.append(member)
+        if imgs:
+            splits[split] = Split(
+                np.stack(imgs), np.array(kept_labels, np.int64), kept, np.stack(kept_votes)
+            )
+    if not splits:
+        raise UserError(f"No readable labelled faces in {source}.", f"Expected {EXPECTED}.")
+    return Dataset(source, splits, skipped=skipped, skipped_examples=examples)
+
+
 def train_val_splits(
     ds: Dataset, val_split: str | None = None, holdout: float = 0.1, seed: int = 0
 ) -> tuple[Split, Split, str]:
@@ -263,9 +306,10 @@ def train_val_splits(
     idx = rng.permutation(len(train))
     n_val = max(1, int(len(train) * holdout))
     v, t = np.sort(idx[:n_val]), np.sort(idx[n_val:])
+    votes = train.votes
     return (
-        Split(train.images[t], train.labels[t]),
-        Split(train.images[v], train.labels[v]),
+        Split(train.images[t], train.labels[t], None, None if votes is None else votes[t]),
+        Split(train.images[v], train.labels[v], None, None if votes is None else votes[v]),
         f"{train_name} (held out {holdout:.0%})",
     )
 
