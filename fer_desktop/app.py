@@ -24,6 +24,7 @@ def run_gui(source: str | None = None, settings=None) -> int:
     from fer_desktop.core.support.threads import configure_threads
     from fer_desktop.ui.errors import install_excepthooks
     from fer_desktop.ui.main_window import MainWindow
+    from fer_desktop.workers import gui_gc
 
     log_file = setup_logging()  # fer-desktop.log in the per-user folder
     threads = configure_threads()  # once, here: no loader thread changes it later
@@ -34,6 +35,7 @@ def run_gui(source: str | None = None, settings=None) -> int:
     app.setApplicationName("fer-desktop")
     app.setApplicationVersion(__version__)
     install_excepthooks()
+    gui_gc.install()  # before any worker starts: garbage is collected on the GUI thread only
     window = MainWindow(settings=settings)
     window.show()
     if source:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import faulthandler
 import hashlib
 import os
 import shutil
@@ -129,6 +130,37 @@ def video_path(testdata) -> Path:
     if not path.is_file():
         pytest.skip(f"test video not found: {path}")
     return path
+
+
+SLOW_TIMEOUT = 1800  # a PyInstaller bundle build takes minutes
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """The slow tests (bundles) get a longer per-test limit than `timeout` in pyproject.toml."""
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT))
+
+
+def _test_timeout(item) -> float:
+    marker = item.get_closest_marker("timeout")
+    if marker and marker.args:
+        return float(marker.args[0])
+    return float(item.config.getini("timeout") or 0)
+
+
+@pytest.fixture(autouse=True)
+def hang_backstop(request):
+    """Issue 35: if a test outlives its pytest-timeout limit by a minute (a deadlock that holds
+    the GIL, which no Python-level timeout can interrupt), faulthandler prints every thread's
+    stack (Python frames; it needs no GIL) and ends the run with exit code 1, so a hang costs
+    minutes of CI, never its 90."""
+    limit = _test_timeout(request.node)
+    if limit > 0:
+        print_to = sys.__stderr__ if sys.__stderr__ is not None else sys.stderr
+        faulthandler.dump_traceback_later(limit + 60, exit=True, file=print_to)
+    yield
+    faulthandler.cancel_dump_traceback_later()
 
 
 def _leftover_threads(before: set) -> list[threading.Thread]:

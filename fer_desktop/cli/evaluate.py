@@ -19,7 +19,11 @@ def register(sub) -> None:
         "evaluate",
         help="score an emotion model on labelled face crops, or on labelled photos (--photos)",
     )
-    e.add_argument("data", help="folder or zip with <split>/<class>/*.jpg (or fer2013.csv)")
+    e.add_argument(
+        "data",
+        help="folder or zip with <split>/<class>/*.jpg, fer2013.csv, or FER+ "
+        "(FER2013Train/FER2013Valid with label.csv: scored on the ten annotators' majority)",
+    )
     e.add_argument(
         "--photos",
         action="store_true",
@@ -83,6 +87,12 @@ def run(args) -> int:
         f"accuracy {r['accuracy']:.4f}; mean class recall {r['mean_recall']:.4f}; "
         f"calibration error (ECE) {r.get('ece', 0):.4f}"
     )
+    if "votes_kl" in r:
+        print(
+            f"labels: {r['label_source']}; against the votes: cross-entropy "
+            f"{r['votes_cross_entropy']:.4f}, KL {r['votes_kl']:.4f} nats; probability on the "
+            f"majority {r['prob_on_majority']:.3f}; top class voted by someone {r['top_class_voted']:.3f}"
+        )
     print(
         f"{r['ms_per_face']:.3f} ms per face (live, 1 face/frame), "
         f"{r['ms_per_face_batched']:.3f} ms per face batched"

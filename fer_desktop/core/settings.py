@@ -29,7 +29,7 @@ class Settings:
     # Face crop margin around the detector's box; None = calibrated to FER2013's framing for the
     # detector in use (python -m fer_training.calibrate_crop; see the model card).
     crop_margin: float | None = None
-    smoothing: float = 0.6  # 0 = off
+    smoothing: float = 0.9  # past's weight per 1/30 s (tau 0.32 s); 0 = off
     threshold: float = 0.35  # below: "uncertain" (calibrated confidences; see MODEL_CARD.md)
     detect_every: int = 1
     mirror: bool = True

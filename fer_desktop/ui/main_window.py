@@ -32,6 +32,7 @@ from fer_desktop.ui.live.tab import LiveTab
 from fer_desktop.ui.photos.tab import PhotoTab
 from fer_desktop.ui.sessions.session_view import open_session_dialog
 from fer_desktop.ui.sessions.videos_tab import VideosTab
+from fer_desktop.workers import gui_gc
 from fer_desktop.workers.model_service import ModelService
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,7 @@ class MainWindow(QMainWindow):
         preload: bool = True,
     ) -> None:
         super().__init__()
+        gui_gc.install()  # cyclic garbage (Qt objects in it) is freed on this thread only
         self.setWindowTitle("fer-desktop: facial emotion recognition")
         self.last_error = ""
         problem = None

@@ -81,12 +81,22 @@ class LiveSession(QObject):
 
     def set_pipeline(self, pipeline) -> None:
         """Swap the pipeline of a running session (takes effect on the next frame, no restart)."""
+        old = self._pipeline
+        if old is not None and pipeline is not None:
+            for setting, name_of in (("model", _model_name), ("detector", _detector_name)):
+                if name_of(old) != name_of(pipeline):
+                    self.recorder.add_setting_change(setting, name_of(old), name_of(pipeline))
         self._pipeline = pipeline
         if self.engine is not None:
             self.engine.retune(pipeline=pipeline)
 
     def tune(self, **changes: float) -> None:
-        """Change `smoothing` / `threshold`; a running engine gets them before its next frame."""
+        """Change `smoothing` / `threshold`; a running engine gets them before its next frame.
+        A recording notes each change with its time (session.json `setting_changes`)."""
+        for setting, new in changes.items():
+            old = self._tuning.get(setting, getattr(self._pipeline, setting, None))
+            if old != new:
+                self.recorder.add_setting_change(setting, old, new)
         self._tuning.update(changes)
         if self.engine is not None:
             self.engine.retune(**changes)
@@ -137,7 +147,8 @@ class LiveSession(QObject):
             fps=engine.source.fps if engine is not None else 30.0,
             video=video,
         )
-        self.recorder.start(recorder)
+        is_file = spec is not None and spec.kind == "file" and engine is not None
+        self.recorder.start(recorder, video_fps=engine.source.fps if is_file else None)
 
     def stop_recording(self) -> dict | None:
         """End the recording (blocks until its files are finished: call it off the GUI thread);
@@ -214,3 +225,11 @@ class LiveSession(QObject):
             self.error.emit(engine.error)
         else:
             self.ended.emit()
+
+
+def _model_name(pipeline) -> str:
+    return str(getattr(getattr(pipeline, "classifier", None), "name", ""))
+
+
+def _detector_name(pipeline) -> str:
+    return str(getattr(getattr(pipeline, "detector", None), "name", ""))

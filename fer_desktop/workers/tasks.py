@@ -10,7 +10,12 @@ three rules every tab needs:
   its end and its result goes to `dropped` instead of `finished` (so an opened camera can be
   released);
 - results and errors arrive as signals on the GUI thread; an error always arrives as a `UserError`
-  whose `__cause__` keeps the original exception and traceback for the log.
+  whose `__cause__` keeps the original exception and traceback for the log;
+- a worker's Qt objects (its QRunnable and its signals' QObject, made on the GUI thread) die on
+  the GUI thread: this task keeps every worker it started until the worker's `finished` signal
+  was handled here *and* its thread left `run` (pruned one event later), so the pool thread
+  never drops the last reference (issue 35; garbage collection itself runs on the GUI thread
+  only, `workers/gui_gc.py`).
 
 Long jobs should be generators that yield progress (any object) between steps, so they can be
 cancelled: `task.run(analyse_video, path)` with `def analyse_video(path): ... yield i / n ...`.
@@ -87,7 +92,10 @@ class LatestTask(QObject):
         super().__init__(parent)
         self.what = what
         self._current: WorkerBase | None = None
-        self._workers: list[_Tracked] = []  # started and not yet known to be done
+        # every worker started and not yet pruned; pruned only on the GUI thread, after its
+        # `finished` was handled (in `_handled`) and its thread ended `run` (`done`)
+        self._workers: list[_Tracked] = []
+        self._handled: set[int] = set()  # id() of workers whose `finished` reached this task
         _ensure_pool_capacity()
 
     # ----------------------------------------------------------------------------------- API
@@ -106,11 +114,13 @@ class LatestTask(QObject):
         worker.returned.connect(self._on_returned)
         worker.errored.connect(self._on_errored)
         worker.warned.connect(self._on_warned)
+        worker.finished.connect(self._on_worker_finished)
         if isinstance(worker, GeneratorWorker):
             worker.yielded.connect(self._on_yielded)
         self._current = worker
         assert isinstance(worker, _Tracked)
-        self._workers = [w for w in self._workers if not w.done.is_set()] + [worker]
+        self._prune()
+        self._workers.append(worker)
         worker.start()  # type: ignore[attr-defined]  # WorkerBase.start
 
     def cancel(self) -> None:
@@ -134,10 +144,28 @@ class LatestTask(QObject):
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             if not w.done.wait(left):
                 return False
-        self._workers = []
-        return True
+        return True  # the workers are pruned by `_on_worker_finished`, on this thread
 
     # ------------------------------------------------------------------------------ internals
+    def _prune(self) -> None:
+        """Forget the workers whose `finished` was handled in an earlier event and whose thread
+        is done: the last reference to their Qt objects drops here, on the GUI thread."""
+        keep = []
+        for w in self._workers:
+            if id(w) in self._handled and w.done.is_set():
+                self._handled.discard(id(w))
+            else:
+                keep.append(w)
+        self._workers = keep
+
+    @Slot()
+    def _on_worker_finished(self) -> None:
+        self._prune()  # the earlier ones; the sender itself is pruned at the next event
+        sender = self.sender()
+        for w in self._workers:
+            if w.signals is sender:  # type: ignore[attr-defined]  # WorkerBase.signals
+                self._handled.add(id(w))
+
     def _is_current(self) -> bool:
         current = self._current
         return current is not None and self.sender() is current.signals

@@ -96,7 +96,10 @@ def test_the_real_videos_one_face_keeps_one_id(analysed):
     assert len(result.tracks) == 1, result.tracks
     (track,) = result.tracks
     assert track["id"] == 1
-    assert track["frames"] >= 0.9 * PROCESSED
+    # reported from its confirmation on (seen for 0.5 s): all frames after it
+    confirmed = PROCESSED - int(0.5 * 29.3 / EVERY)
+    assert track["first_s"] == pytest.approx(0.5, abs=0.1)
+    assert track["frames"] >= 0.95 * confirmed
 
 
 def test_cancel_keeps_what_was_analysed_and_every_n_skips_frames(pipeline, video_path, tmp_path):
@@ -114,9 +117,10 @@ def test_cancel_keeps_what_was_analysed_and_every_n_skips_frames(pipeline, video
     info = json.loads((tmp_path / "cut" / "session.json").read_text())
     assert info["status"] == "cancelled" and info["frames_processed"] == 10
     assert calls[-1].total == 44  # ceil(132 / 3)
-    assert sorted({int(r["frame"]) for r in read_rows(tmp_path / "cut" / "faces.csv")}) == list(
-        range(0, 30, 3)
-    )
+    # every processed frame from the face's confirmation (seen for 0.5 s) on
+    assert sorted({int(r["frame"]) for r in read_rows(tmp_path / "cut" / "faces.csv")}) == [
+        f for f in range(0, 30, 3) if f / 29.3 >= 0.5
+    ]
     with pytest.raises(UserError, match="already holds an analysis"):
         analyze_video(video_path, pipeline, out_dir=tmp_path / "cut")
 
@@ -137,7 +141,17 @@ def test_live_recording_on_the_real_video_matches_the_frames_processed(
     pipeline, video_path, tmp_path
 ):
     """The live engine, unpaced (so the mailbox drops frames), recording as the Live tab does."""
+    from fer_desktop.core.pipeline.tracking import TrackConfirmer
+
     pipeline.reset()
+    default, pipeline.confirmer = pipeline.confirmer, TrackConfirmer(min_hits=1, confirm_s=0.0)
+    try:  # every face from frame one: this test is about frames recorded vs processed
+        _record_live(pipeline, video_path, tmp_path)
+    finally:
+        pipeline.confirmer = default
+
+
+def _record_live(pipeline, video_path, tmp_path) -> None:
     source = FrameSource(parse_source(str(video_path)))
     live = LiveRecorder()
     live.start(

@@ -74,9 +74,11 @@ def test_tracking_keeps_ids_across_frames(pipeline):
         pytest.skip(f"test photos not found at {FACES}")
     frame = cv2.imread(str(FACES / "two_people.jpg"))
     pipeline.reset()
-    ids1 = sorted(f.track_id for f in pipeline.process(frame).faces)
-    ids2 = sorted(f.track_id for f in pipeline.process(frame).faces)
-    assert ids1 == ids2 and len(set(ids1)) == 2
+    faces = [pipeline.process(frame, t=i * 0.2).faces for i in range(5)]
+    assert faces[0] == []  # a detection is reported once confirmed (3 frames over 0.5 s)
+    ids1 = sorted(f.track_id for f in faces[3])
+    ids2 = sorted(f.track_id for f in faces[4])
+    assert ids1 == ids2 == [1, 2]  # public ids count confirmed faces only
 
 
 def test_crop_is_square_and_handles_border():

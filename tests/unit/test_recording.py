@@ -35,7 +35,7 @@ from shared_paths import REPO
 ROOT = REPO
 EXPECTED_COLUMNS = (
     "time_s, frame, track_id, x1, y1, x2, y2, angry, disgust, fear, happy, neutral, sad, "
-    "surprise, label, confidence, valence"
+    "surprise, label, confidence, valence, detector_score"
 ).split(", ")
 
 

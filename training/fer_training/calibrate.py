@@ -28,7 +28,11 @@ import torch
 
 from fer_desktop.core.classify.torch_backend import load_checkpoint, weights_sha256
 from fer_desktop.core.emotions import CLASSES
-from fer_desktop.core.evaluation.classifier_eval import expected_calibration_error, scores
+from fer_desktop.core.evaluation.classifier_eval import (
+    expected_calibration_error,
+    scores,
+    vote_scores,
+)
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import atomic_write
 from fer_desktop.core.training.datasets import load_dataset, train_val_splits
@@ -52,11 +56,33 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray, log_prior: np.ndarray, ta
     return float(grid[int(np.argmin(nll))])
 
 
+def uncertain_threshold(probs: np.ndarray, y: np.ndarray) -> float:
+    """The "uncertain" threshold the validation split supports: the largest threshold (in steps
+    of 0.05) below which the faces' shown class is right less than half the time, i.e. the
+    label would more often mislead than inform. Prints the table it is chosen from."""
+    conf, right = probs.max(1), probs.argmax(1) == y
+    print("threshold  uncertain  acc(shown)  acc(uncertain)")
+    best = 0.0
+    for thr in np.arange(0.20, 0.651, 0.05):
+        low = conf < thr
+        acc_low = float(right[low].mean()) if low.any() else float("nan")
+        acc_high = float(right[~low].mean()) if (~low).any() else float("nan")
+        print(f"{thr:9.2f}  {low.mean():9.3f}  {acc_high:10.4f}  {acc_low:14.4f}")
+        if low.any() and acc_low < 0.5:
+            best = round(float(thr), 2)
+    print(f"uncertain below {best:.2f}: the faces it hides are right less than half the time")
+    return best
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m fer_training.calibrate", description=__doc__)
     p.add_argument("checkpoint")
     p.add_argument("--data", action="append", required=True, help="the first one fits T")
     p.add_argument("--tau", type=float, default=0.5, help="logit adjustment strength (0 = off)")
+    p.add_argument(
+        "--taus", type=lambda v: [float(x) for x in v.split(",")],
+        default=[0.0, 0.25, 0.5, 0.75, 1.0], help="the taus of the table, e.g. 0,0.1,0.2",
+    )  # fmt: skip
     p.add_argument("--out", help="write the calibrated checkpoint here (default: only report)")
     a = p.parse_args(argv)
     try:
@@ -64,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         order = [list(ckpt["classes"]).index(c) for c in CLASSES]
         sets = []
         train_counts = None
+        votes = None  # the first FER+ validation split's vote distributions
         for path in a.data:
             ds = load_dataset(path)
             train, val, name = train_val_splits(ds)
@@ -71,9 +98,11 @@ def main(argv: list[str] | None = None) -> int:
                 train_counts = np.bincount(train.labels, minlength=len(CLASSES)).astype(float)
             logits = teacher_logits(ckpt, val.images, flip=False)[:, order]  # as the app runs
             sets.append((Path(path).stem, name, logits, val.labels))
+            if val.votes is not None:
+                votes = val.votes
         log_prior = np.log(train_counts / train_counts.sum())
         print("tau   " + "  ".join(f"{n} acc / mean recall / disgust / fear" for n, *_ in sets))
-        for tau in (0.0, 0.25, 0.5, 0.75, 1.0):
+        for tau in a.taus:
             cells = []
             for _, _, logits, y in sets:
                 s = scores(y, adjusted(logits, log_prior, tau, 1.0))
@@ -87,6 +116,12 @@ def main(argv: list[str] | None = None) -> int:
         before = expected_calibration_error(adjusted(logits, log_prior, a.tau, 1.0), y)
         after = expected_calibration_error(adjusted(logits, log_prior, a.tau, t), y)
         print(f"tau {a.tau}: temperature {t:.2f}; ECE on {sets[0][0]} {before:.4f} -> {after:.4f}")
+        probs = adjusted(logits, log_prior, a.tau, t)
+        if votes is not None and len(votes) == len(y):
+            v = vote_scores(probs, votes)
+            print(f"against the votes: cross-entropy {v['votes_cross_entropy']:.4f}, "
+                  f"KL {v['votes_kl']:.4f} nats")  # fmt: skip
+        threshold = uncertain_threshold(probs, y)
         if a.out:
             prior = np.exp(log_prior)[np.argsort(order)]  # back into the model's class order
             ckpt = {k: v for k, v in ckpt.items() if k != "verified"}
@@ -97,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
                 "fitted_on": sets[0][1] + f" of {sets[0][0]}",
                 "ece_before": round(before, 4),
                 "ece_after": round(after, 4),
+                "uncertain_below": threshold,
             }
             ckpt["weights_sha256"] = weights_sha256(ckpt["model"])
             atomic_write(a.out, lambda path: torch.save(ckpt, path))

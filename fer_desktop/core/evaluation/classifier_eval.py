@@ -47,6 +47,7 @@ def evaluate_classifier(
         "n": len(y),
         "split": name,
         **scores(y, p),
+        **(vote_scores(p, s.votes) if s.votes is not None else {}),
         # As in a live frame: one face cropped from a frame, preprocessed and classified alone.
         "ms_per_face": round(frame_latency_ms(clf, s.images), 4),
         "ms_per_face_batched": round(total_s * 1000 / max(len(y), 1), 4),
@@ -82,6 +83,26 @@ def scores(y: np.ndarray, probs: np.ndarray | None, y_pred: np.ndarray | None = 
     if probs is not None and len(y):
         out["ece"] = round(expected_calibration_error(probs, y), 4)
     return out
+
+
+def vote_scores(probs: np.ndarray, votes: np.ndarray) -> dict:
+    """How the model's probabilities fit the annotators' vote distributions (FER+: ten people per
+    face, over the 7 classes): mean cross-entropy and mean KL divergence (nats) against the votes,
+    the mean probability the model gives the majority class, and the share of faces whose top
+    class got at least one vote ("a human saw it too")."""
+    p = np.clip(np.asarray(probs, np.float64), 1e-7, 1.0)
+    q = np.asarray(votes, np.float64)
+    q = q / np.maximum(q.sum(1, keepdims=True), 1e-12)
+    ce = -(q * np.log(p)).sum(1)
+    entropy = -(q * np.log(np.where(q > 0, q, 1.0))).sum(1)
+    top = p.argmax(1)
+    return {
+        "label_source": "FER+ majority of ten annotators (7 classes)",
+        "votes_cross_entropy": round(float(ce.mean()), 4),
+        "votes_kl": round(float((ce - entropy).mean()), 4),
+        "prob_on_majority": round(float(p[np.arange(len(p)), q.argmax(1)].mean()), 4),
+        "top_class_voted": round(float((q[np.arange(len(q)), top] > 0).mean()), 4),
+    }
 
 
 def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 15) -> float:

@@ -26,6 +26,7 @@ from fer_desktop.core.jobs.worker import analyze_one, init_worker
 from fer_desktop.core.settings import Settings
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import make_private_dir
+from fer_desktop.core.support.folder_lock import FolderLock
 from fer_desktop.core.support.progress import drain
 from fer_desktop.core.support.resources import user_data_dir
 
@@ -55,6 +56,7 @@ class JobPlan:
     fingerprint: str
     entries: list[dict]  # one per input video, in input order (job.json "videos")
     tasks: list[dict] = field(default_factory=list)  # the videos still to analyse
+    lock: FolderLock | None = None  # held while this run writes the folder
 
 
 def jobs_dir() -> Path:
@@ -107,11 +109,21 @@ def plan_job(
             f"Could not create the job folder {folder.path}: {exc.strerror or exc}.",
             "Choose a folder you can write to (-o).",
         ) from exc
-    for stale in folder.videos.glob("*.partial-*"):  # a killed run's half-written videos
-        shutil.rmtree(stale, ignore_errors=True)
+    lock = FolderLock(folder.path).acquire()  # a second run says who holds it and stops here
+    try:
+        for stale in folder.videos.glob("*.partial-*"):  # a killed run's half-written videos
+            shutil.rmtree(stale, ignore_errors=True)
+        return _plan(folder, videos, settings, every, save_video, lock)
+    except BaseException:
+        lock.release()
+        raise
+
+
+def _plan(folder: JobFolder, videos: list, settings: Settings, every: int, save_video: bool,
+          lock: FolderLock) -> JobPlan:  # fmt: skip
     s = asdict(settings)
     fp = fingerprint(s, every, save_video)
-    plan = JobPlan(folder, fp, [])
+    plan = JobPlan(folder, fp, [], lock=lock)
     for path in videos:
         key = video_key(path)
         done = folder.finished(key, fp)
@@ -170,6 +182,17 @@ def iter_job(
     if scheduler:
         _dask()  # says what to install before any folder is made
     plan = plan_job(inputs, job_dir, settings, every=every, save_video=save_video)
+    try:
+        return (yield from _run_plan(plan, inputs, settings, every, save_video, workers,
+                                     scheduler, should_stop))  # fmt: skip
+    finally:
+        if plan.lock is not None:
+            plan.lock.release()
+
+
+def _run_plan(plan: JobPlan, inputs, settings: Settings, every: int, save_video: bool,
+              workers: int | None, scheduler: str | None,
+              should_stop: Callable[[], bool] | None) -> Generator[JobProgress, None, dict]:  # fmt: skip
     n = max(1, min(workers or default_workers(), max(1, len(plan.tasks))))
     threads = max(1, default_workers() // n)
     by_key = {e["key"]: e for e in plan.entries}

@@ -13,7 +13,7 @@ from fer_desktop.core.classify.crops import CropSpec
 from fer_desktop.core.detectors import FaceDetector
 from fer_desktop.core.emotions import UNCERTAIN, emoji_for
 from fer_desktop.core.geometry import int_box
-from fer_desktop.core.pipeline.tracking import FaceTracker, LabelHold
+from fer_desktop.core.pipeline.tracking import FaceTracker, LabelRule, TrackConfirmer
 from fer_desktop.core.types import Detection, FaceResult, FrameResult
 
 
@@ -28,16 +28,17 @@ class Pipeline:
         detector: FaceDetector,
         classifier: EmotionClassifier,
         *,
-        smoothing: float = 0.6,
+        smoothing: float = 0.9,
         threshold: float = 0.35,
         detect_every: int = 1,
-        label_hold_s: float = 0.35,
     ) -> None:
         self.detector = detector
         self.classifier = classifier
         self.detect_every = max(1, detect_every)
-        self.tracker = FaceTracker(smoothing=smoothing)
-        self.hold = LabelHold(hold_s=label_hold_s, threshold=threshold)
+        # a face may vanish for up to 2 s (turned away, occluded) and keep its id
+        self.tracker = FaceTracker(smoothing=smoothing, max_missed_s=2.0)
+        self.confirmer = TrackConfirmer()
+        self.labels = LabelRule(threshold=threshold)
         self._last_boxes: list = []
         self._count = 0
 
@@ -51,34 +52,27 @@ class Pipeline:
 
     @property
     def threshold(self) -> float:
-        return self.hold.threshold
+        return self.labels.threshold
 
     @threshold.setter
     def threshold(self, value: float) -> None:
-        self.hold.threshold = float(value)
-
-    @property
-    def label_hold_s(self) -> float:
-        return self.hold.hold_s
-
-    @label_hold_s.setter
-    def label_hold_s(self, value: float) -> None:
-        self.hold.hold_s = float(value)
+        self.labels.threshold = float(value)
 
     def reset(self) -> None:
         self.tracker.reset()
-        self.hold.reset()
+        self.confirmer.reset()
+        self.labels.reset()
         self._last_boxes = []
         self._count = 0
 
     def _face(
         self, track_id: int, box, probs: np.ndarray, score: float, shown: int | None | str = "now"
     ) -> FaceResult:
-        """One face; `shown` is the class index the label hold chose (None: uncertain), or
+        """One face; `shown` is the class index the label rule chose (None: uncertain), or
         "now" to decide from these probabilities alone (photos)."""
         classes = self.classifier.classes
         if shown == "now":
-            shown = self.hold.proposal(probs, None)
+            shown = self.labels.proposal(probs)
         i = int(np.argmax(probs)) if shown is None else int(shown)
         conf = float(probs[i])
         label = classes[i] if shown is not None else UNCERTAIN
@@ -101,7 +95,7 @@ class Pipeline:
         t: float | None = None,
     ) -> FrameResult:
         """Run every stage on one BGR frame. `track=False` treats it as an unrelated photo; `t`
-        is the frame's time in seconds for the tracker and the label hold (default: the
+        is the frame's time in seconds for the tracker's smoothing (default: the
         tracker's clock; a video analysis passes the video's own time)."""
         t0 = time.perf_counter()
         captured_at = t0 if captured_at is None else captured_at
@@ -118,16 +112,19 @@ class Pipeline:
         if track:
             now = self.tracker.clock() if t is None else float(t)
             tracked = self.tracker.update(boxes, probs, now)
-            self.hold.forget_except(set(self.tracker.track_ids))
-            faces = [
-                self._face(tid, b, p, scores[i], self.hold.decide(tid, p, now))
-                for i, (tid, b, p) in enumerate(tracked)
-            ]
+            alive = set(self.tracker.track_ids)
+            self.confirmer.forget_except(alive)
+            self.labels.forget_except(alive)
+            faces = []
+            for i, (tid, b, p) in enumerate(tracked):
+                public = self.confirmer.public_id(tid, now)
+                if public is not None:  # unconfirmed detections are not reported
+                    faces.append(self._face(public, b, p, scores[i], self.labels.decide(tid, p, now)))
         else:
             # Numbered from 1, as live tracks are: "Face 1" is the same name everywhere.
             tracked = [(i, b, p) for i, (b, p) in enumerate(zip(boxes, probs), start=1)]
             faces = [self._face(tid, b, p, scores[i]) for i, (tid, b, p) in enumerate(tracked)]
-        self._last_boxes = [f.box for f in faces] if track else []
+        self._last_boxes = [int_box(b) for _, b, _ in tracked] if track else []
         t3 = time.perf_counter()
         stage = {"detect": (t1 - t0) * 1000, **ms, "track": (t3 - t2) * 1000}
         return FrameResult(

@@ -23,6 +23,9 @@ import numpy as np
 
 from fer_desktop.core.geometry import Box, int_box, iou
 
+REFERENCE_FPS = 30.0  # `smoothing` is the past's weight per 1/30 s of video time
+MIN_STEP_S = 1.0 / 240  # two results closer than this in time still move the average
+
 
 def _centre_size(box) -> tuple[float, float, float, float]:
     x1, y1, x2, y2 = box
@@ -49,8 +52,9 @@ class _Track:
 class FaceTracker:
     """Stable ids and smoothed probabilities for the faces of consecutive frames.
 
-    `smoothing` in [0, 1): weight of the past in the exponential moving average
-    (`p = smoothing * p_prev + (1 - smoothing) * p_new`); 0 passes raw probabilities.
+    `smoothing` in [0, 1): weight of the past per 1/30 s in the exponential moving average
+    (`p = w * p_prev + (1 - w) * p_new`, `w = smoothing ** (dt * 30)` for `dt` seconds since the
+    track's last frame): a time constant, not a frame count; 0 passes raw probabilities.
     `iou_threshold`: a box overlapping a track's predicted or last box at least this much may
     continue it; `max_distance`: so may a box whose centre lies within this many face sizes of it.
     `max_missed_s`: seconds a track survives without a matching box.
@@ -157,12 +161,25 @@ class FaceTracker:
             else:
                 track = self._tracks[matched]
                 if self.smoothing > 0.0 and track.probs.shape == raw.shape:
-                    track.probs = self.smoothing * track.probs + (1.0 - self.smoothing) * raw
+                    w = self.past_weight(t - track.seen_at)
+                    track.probs = w * track.probs + (1.0 - w) * raw
                 else:
                     track.probs = raw
                 self._update_motion(track, box, t)
             out.append((track.track_id, box, track.probs.copy()))
         return out
+
+    def past_weight(self, dt: float) -> float:
+        """Weight of a track's smoothed probabilities after `dt` seconds: `smoothing` per
+        1/REFERENCE_FPS s, i.e. a time constant, so a 15 fps camera, a 60 fps video and a slow
+        machine all average over the same time (smoothing 0.9: tau = 0.32 s)."""
+        return self.smoothing ** (max(dt, MIN_STEP_S) * REFERENCE_FPS)
+
+    def time_constant(self) -> float:
+        """Seconds for the past's weight to fall to 1/e (0 when smoothing is off)."""
+        if self.smoothing <= 0.0:
+            return 0.0
+        return -1.0 / (REFERENCE_FPS * math.log(self.smoothing))
 
     def _update_motion(self, track: _Track, box: Box, t: float) -> None:
         dt = t - track.seen_at
@@ -179,57 +196,89 @@ class FaceTracker:
         track.seen_at = t
 
 
-class LabelHold:
-    """The label each track shows, held still: a different label (or "uncertain") replaces the
-    shown one only after it has led for `hold_s` seconds, and a shown label stays while its own
-    probability is at least `threshold - band` (hysteresis around the "uncertain" threshold).
+class TrackConfirmer:
+    """One person, one track (issue 27): a tracker track is reported only once confirmed, i.e.
+    matched in at least `min_hits` frames and alive for at least `confirm_s` seconds; then it
+    gets the next public id (1, 2, ...). A detection that never confirms (a microphone, a face
+    in the background for a few frames) leaves no row, chart or participant, and uses no id.
 
-    A new track shows its first label at once. Times are the tracker's (video time in analyze).
-    `decide` returns the index of the class to show, or None for "uncertain".
+    Defaults: 3 frames over 0.5 s. A real face appears half a second after it enters; a false
+    detection must persist longer than that to count.
     """
 
-    def __init__(self, hold_s: float = 0.35, threshold: float = 0.35, band: float = 0.08) -> None:
-        if hold_s < 0:
-            raise ValueError("hold_s must be >= 0")
-        self.hold_s = float(hold_s)
-        self.threshold = float(threshold)
-        self.band = float(band)
-        # track id -> [shown index | None, candidate index | None | "none", candidate since]
-        self._state: dict[int, list] = {}
+    def __init__(self, min_hits: int = 3, confirm_s: float = 0.5) -> None:
+        if min_hits < 1 or confirm_s < 0:
+            raise ValueError("min_hits must be >= 1 and confirm_s >= 0")
+        self.min_hits = int(min_hits)
+        self.confirm_s = float(confirm_s)
+        self._seen: dict[int, list] = {}  # tracker id -> [hits, first time, public id or None]
+        self._next_id = 1
 
     def reset(self) -> None:
-        self._state = {}
+        self._seen = {}
+        self._next_id = 1
 
     def forget_except(self, alive: set[int]) -> None:
-        for tid in [t for t in self._state if t not in alive]:
-            del self._state[tid]
+        for tid in [t for t in self._seen if t not in alive]:
+            del self._seen[tid]
 
-    def proposal(self, probs: np.ndarray, shown: int | None) -> int | None:
+    def public_id(self, track_id: int, t: float) -> int | None:
+        """Count one frame of tracker track `track_id` at time `t`; its public id once confirmed
+        (None before)."""
+        entry = self._seen.setdefault(track_id, [0, t, None])
+        entry[0] += 1
+        if entry[2] is None and entry[0] >= self.min_hits and t - entry[1] >= self.confirm_s:
+            entry[2] = self._next_id
+            self._next_id += 1
+        return entry[2]
+
+
+class LabelRule:
+    """The label each track shows, read off its (time-smoothed) probabilities, so that the
+    label, the bars, the timeline and every CSV row agree by construction (issue 27):
+
+    - the label is the leading class, or "uncertain" (None) when the leader is below
+      `threshold`: a shown class is never below the threshold;
+    - hysteresis only between near-tied classes: the shown class stays while a new leader beats
+      it by less than `band` (so two classes within a few points do not flicker);
+    - leaving "uncertain" takes a leader of at least `threshold + band` (no flicker around the
+      threshold); entering it happens at once.
+
+    Steadiness comes from smoothing the probabilities themselves (FaceTracker, a time constant),
+    not from holding a stale label.
+    """
+
+    def __init__(self, threshold: float = 0.35, band: float = 0.04) -> None:
+        if not 0.0 <= band < 0.5:
+            raise ValueError("band must be in [0, 0.5)")
+        self.threshold = float(threshold)
+        self.band = float(band)
+        self._shown: dict[int, int | None] = {}  # track id -> shown class index or None
+
+    def reset(self) -> None:
+        self._shown = {}
+
+    def forget_except(self, alive: set[int]) -> None:
+        for tid in [t for t in self._shown if t not in alive]:
+            del self._shown[tid]
+
+    def proposal(self, probs: np.ndarray, shown: int | None | str = "new") -> int | None:
+        """The class to show for `probs` given what is shown now (None: uncertain; "new": a face
+        seen for the first time, or a photo)."""
         top = int(np.argmax(probs))
-        if probs[top] >= self.threshold:
+        if probs[top] < self.threshold:
+            return None
+        if shown == "new":
             return top
-        if shown is not None and probs[shown] >= self.threshold - self.band and shown == top:
-            return shown
-        return None
+        if shown is None:  # leaving "uncertain" takes a clear leader
+            return top if probs[top] >= self.threshold + self.band else None
+        if top != shown and probs[shown] >= self.threshold and probs[top] - probs[shown] < self.band:
+            return int(shown)  # a near tie: the shown class stays
+        return top
 
-    def decide(self, track_id: int, probs: np.ndarray, t: float) -> int | None:
-        state = self._state.get(track_id)
-        if state is None:
-            shown = self.proposal(probs, None)
-            self._state[track_id] = [shown, _NO_CANDIDATE, t]
-            return shown
-        shown, candidate, since = state
-        proposal = self.proposal(probs, shown)
-        if proposal == shown or self.hold_s == 0:
-            state[0], state[1] = proposal, _NO_CANDIDATE
-            return proposal
-        if candidate is _NO_CANDIDATE or candidate != proposal:
-            state[1], state[2] = proposal, t
-            return shown
-        if t - since >= self.hold_s:
-            state[0], state[1] = proposal, _NO_CANDIDATE
-            return proposal
+    def decide(self, track_id: int, probs: np.ndarray, t: float = 0.0) -> int | None:
+        """The class index to show for this track's probabilities now (None: uncertain). `t` is
+        accepted for the callers' symmetry; the rule needs no clock."""
+        shown = self.proposal(probs, self._shown.get(track_id, "new"))
+        self._shown[track_id] = shown
         return shown
-
-
-_NO_CANDIDATE = object()

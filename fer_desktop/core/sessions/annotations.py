@@ -13,7 +13,16 @@ from pathlib import Path
 
 from fer_desktop.core.sessions.layout import JSON_NAME, MARKERS_NAME
 from fer_desktop.core.support.errors import UserError
-from fer_desktop.core.support.fileio import PRIVATE_FILE, atomic_write_text
+from fer_desktop.core.support.fileio import (
+    PRIVATE_FILE,
+    atomic_write_text,
+    from_spreadsheet_safe,
+    read_bounded_text,
+    spreadsheet_safe,
+)
+
+MAX_MARKERS_BYTES = 16 * 2**20  # 100k markers are about 3 MB
+MAX_JSON_BYTES = 64 * 2**20
 
 
 @dataclass
@@ -86,7 +95,7 @@ def markers_csv(markers: list[Marker]) -> str:
     w = csv.writer(buf)
     w.writerow(["time_s", "name"])
     for m in markers:
-        w.writerow([f"{m.time_s:.3f}", m.name])
+        w.writerow([f"{m.time_s:.3f}", spreadsheet_safe(m.name)])
     return buf.getvalue()
 
 
@@ -94,13 +103,19 @@ def read_markers_csv(path: str | Path) -> list[Marker]:
     """A markers file (`time_s,name`, e.g. the stimulus onsets of a recorded study)."""
     path = Path(path).expanduser()
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_bounded_text(path, MAX_MARKERS_BYTES, "markers file")
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(
             f"Cannot read the markers file {path}: {exc}.",
             "Give a CSV file with the columns time_s,name.",
         ) from exc
-    rows = list(csv.DictReader(io.StringIO(text)))
+    try:
+        rows = list(csv.DictReader(io.StringIO(text)))
+    except csv.Error as exc:
+        raise UserError(
+            f"{path} is not a CSV file the app can read ({exc}).",
+            "Give a CSV file with the columns time_s,name.",
+        ) from exc
     if rows and not {"time_s", "name"} <= set(rows[0]):
         raise UserError(
             f"{path} has no time_s and name columns.",
@@ -109,7 +124,8 @@ def read_markers_csv(path: str | Path) -> list[Marker]:
     out = []
     for n, row in enumerate(rows, start=2):
         try:
-            out.append(Marker(float(row["time_s"]), (row.get("name") or f"Marker {n - 1}").strip()))
+            name = from_spreadsheet_safe((row.get("name") or f"Marker {n - 1}").strip())
+            out.append(Marker(float(row["time_s"]), name))
         except (TypeError, ValueError) as exc:
             raise UserError(
                 f"{path}, line {n}: {row.get('time_s')!r} is not a time in seconds.",
@@ -123,9 +139,12 @@ def save_annotations(folder: str | Path, annotations: Annotations) -> None:
     folder = Path(folder)
     path = folder / JSON_NAME
     try:
-        info = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    except (OSError, ValueError):
-        info = {}
+        info = json.loads(read_bounded_text(path, MAX_JSON_BYTES, "session.json")) if path.exists() else {}
+    except (OSError, ValueError, RecursionError) as exc:
+        raise UserError(
+            f"The markers and names were not saved: {path} could not be read ({exc}).",
+            "The session's files were left as they are; check session.json.",
+        ) from exc
     if not isinstance(info, dict):
         info = {}
     info.update(annotations.to_json())

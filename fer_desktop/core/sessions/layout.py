@@ -39,9 +39,13 @@ CSV_COLUMNS: tuple[str, ...] = (
     "label",
     "confidence",
     "valence",  # derived from the 7 probabilities (emotions.VALENCE_NOTE)
+    "detector_score",  # how sure the face detector was of this box (0-1; 1 for reused boxes)
 )
-# Sessions recorded before valence was written: the reader computes it from the probabilities.
-LEGACY_CSV_COLUMNS: tuple[str, ...] = CSV_COLUMNS[:-1]
+# Older sessions, still opened: before the detector score (round 3), before valence (round 2;
+# the reader computes valence from the probabilities).
+V3_CSV_COLUMNS: tuple[str, ...] = CSV_COLUMNS[:-1]
+LEGACY_CSV_COLUMNS: tuple[str, ...] = CSV_COLUMNS[:-2]
+READABLE_CSV_COLUMNS = (CSV_COLUMNS, V3_CSV_COLUMNS, LEGACY_CSV_COLUMNS)
 MARKERS_NAME = "markers.csv"  # time_s,name: the session's markers (also in session.json)
 
 
@@ -96,6 +100,7 @@ def csv_row(time_s: float, frame: int, face: FaceResult) -> list:
     return [f"{time_s:.3f}", frame, face.track_id, x1, y1, x2, y2, *probs, face.label] + [
         f"{face.confidence:.4f}",
         f"{float(valence(p)):.4f}",
+        f"{float(face.detector_score):.4f}",
     ]
 
 

@@ -29,6 +29,9 @@ class LiveRecorder:
         self._lock = threading.Lock()
         self._recorder: SessionRecorder | None = None
         self._t0: float | None = None
+        self._video_fps: float | None = None
+        self._first_index: int | None = None
+        self._last: tuple[float, float] | None = None
 
     @property
     def recording(self) -> bool:
@@ -39,12 +42,19 @@ class LiveRecorder:
         rec = self._recorder
         return rec.folder if rec is not None else None
 
-    def start(self, recorder: SessionRecorder) -> None:
-        """Record from the next processed frame on (finishes a recording still running)."""
+    def start(self, recorder: SessionRecorder, video_fps: float | None = None) -> None:
+        """Record from the next processed frame on (finishes a recording still running).
+
+        `video_fps`: the source is a video file with this frame rate: times are the file's own
+        (frame number / fps, so a 47.7 s video gives a 47.7 s session however fast the machine
+        is); None (camera, stream): the wall clock."""
         self.stop()
         recorder.on_video_error = self.on_warning
         with self._lock:
             self._recorder, self._t0 = recorder, None
+            self._video_fps = video_fps if video_fps and video_fps > 0 else None
+            self._first_index: int | None = None
+            self._last: tuple[float, float] | None = None  # (session time, captured_at)
 
     def stop(self) -> dict | None:
         """Finish the recording; returns its session.json contents (None when not recording)."""
@@ -60,8 +70,24 @@ class LiveRecorder:
             rec = self._recorder
             if rec is None:
                 return None
-            t = max(0.0, now - self._t0) if self._t0 is not None else 0.0
-            return rec.add_marker(t, name)
+            return rec.add_marker(self._time_at(now), name)
+
+    def add_setting_change(self, setting: str, old: object, new: object,
+                           now: float | None = None) -> None:  # fmt: skip
+        """A setting changed at this moment of the recording (nothing when not recording)."""
+        now = time.perf_counter() if now is None else now
+        with self._lock:
+            rec = self._recorder
+            if rec is not None:
+                rec.add_setting_change(self._time_at(now), setting, old, new)
+
+    def _time_at(self, now: float) -> float:
+        """Session time of the moment `now` (perf_counter): the last recorded frame's session
+        time plus the wall time since it (the file's clock between frames)."""
+        if self._last is None:
+            return 0.0
+        t, captured = self._last
+        return max(0.0, t + max(0.0, now - captured))
 
     def on_result(self, result: FrameResult) -> None:
         """Called by the inference thread for every processed frame."""
@@ -70,9 +96,14 @@ class LiveRecorder:
             if rec is None:
                 return
             if self._t0 is None:
-                self._t0 = result.captured_at
+                self._t0, self._first_index = result.captured_at, result.frame_index
+            if self._video_fps is not None:  # the file's own clock
+                t = max(0.0, (result.frame_index - (self._first_index or 0)) / self._video_fps)
+            else:
+                t = max(0.0, result.captured_at - self._t0)
+            self._last = (t, result.captured_at)
             try:
-                rec.add(result, max(0.0, result.captured_at - self._t0))
+                rec.add(result, t)
                 return
             except UserError as err:
                 self._recorder = None

@@ -19,11 +19,14 @@ from fer_desktop.core.sessions.layout import (
     CSV_COLUMNS,
     CSV_NAME,
     JSON_NAME,
-    LEGACY_CSV_COLUMNS,
+    READABLE_CSV_COLUMNS,
     VIDEO_NAME,
     dominant,
 )
 from fer_desktop.core.support.errors import UserError
+from fer_desktop.core.support.fileio import check_regular_file, read_bounded_text
+
+MAX_JSON_BYTES = 64 * 2**20  # a session.json with 100k markers is about 5 MB
 
 LABELS: tuple[str, ...] = (*CLASSES, UNCERTAIN)
 
@@ -108,12 +111,12 @@ def load_session(folder: str | Path) -> SessionData:
     problems: list[str] = []
     info: dict = {}
     try:
-        info = json.loads((folder / JSON_NAME).read_text(encoding="utf-8"))
+        info = json.loads(read_bounded_text(folder / JSON_NAME, MAX_JSON_BYTES, "session.json"))
         if not isinstance(info, dict):
             raise ValueError("not an object")
     except FileNotFoundError:
         problems.append(f"{JSON_NAME} is missing")
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         problems.append(f"{JSON_NAME} could not be read ({exc})")
         info = {}
     if info.get("status") == "recording":
@@ -122,11 +125,12 @@ def load_session(folder: str | Path) -> SessionData:
     rows: dict[int, list] = {}
     bad = 0
     try:
+        check_regular_file(csv_path)  # a FIFO would hang the window, a device never end
         with open(csv_path, newline="", encoding="utf-8") as f:
             reader = csv.reader(f)
             header = next(reader, None)
             columns = tuple(h.strip() for h in header) if header is not None else ()
-            if columns not in (CSV_COLUMNS, LEGACY_CSV_COLUMNS):  # an older one: no valence
+            if columns not in READABLE_CSV_COLUMNS:  # this round's, or an older session's
                 raise UserError(
                     f"{csv_path} does not have the columns of a fer-desktop session.",
                     f"Expected: {', '.join(CSV_COLUMNS)}.",
@@ -147,7 +151,7 @@ def load_session(folder: str | Path) -> SessionData:
                     bad += 1
                     continue
                 rows.setdefault(tid, []).append((t, fr, probs, label))
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise UserError(f"{csv_path} could not be read ({exc}).", "Check the file.") from exc
     if bad:
         problems.append(f"{bad} incomplete row(s) skipped")

@@ -93,6 +93,10 @@ class TrackSummary:
         }
 
 
+MAX_SETTING_CHANGES = 10_000  # bounds session.json whatever a slider does
+MAX_NO_FACE_RANGES = 100_000
+
+
 class SessionRecorder:
     """Writes one session folder as frames are processed. Not thread-safe: one thread calls
     `add`, then `finish` (the live bridge serialises them with a lock).
@@ -153,7 +157,12 @@ class SessionRecorder:
             "end_time": None,
             "status": "recording",
             "outputs": {"csv": CSV_NAME, "video": VIDEO_NAME if video else None},
+            # settings changed while recording: {"time_s", "setting", "from", "to"}
+            "setting_changes": [],
+            # [start_s, end_s] of the frames where no face was found (processed frames only)
+            "no_face_s": [],
         }
+        self._no_face_open = False
         try:
             self._file = opener(self.csv_path, "w", encoding="utf-8", newline="")
             make_private_file(self.csv_path)
@@ -182,6 +191,25 @@ class SessionRecorder:
             log.warning("could not write %s: %s", MARKERS_NAME, exc)
         return marker
 
+    def add_setting_change(self, time_s: float, setting: str, old: object, new: object) -> None:
+        """A change of a setting that affects the figures (smoothing, threshold, model, detector,
+        accurate mode) at `time_s`: in session.json's `setting_changes` with its next update,
+        shown on the timelines and listed in the report."""
+        changes = self.info["setting_changes"]
+        if len(changes) < MAX_SETTING_CHANGES:
+            changes.append({"time_s": round(float(time_s), 3), "setting": str(setting),
+                            "from": old, "to": new})  # fmt: skip
+
+    def _note_faces(self, time_s: float, found: bool) -> None:
+        ranges = self.info["no_face_s"]
+        if found:
+            self._no_face_open = False
+        elif self._no_face_open:
+            ranges[-1][1] = round(time_s, 3)
+        elif len(ranges) < MAX_NO_FACE_RANGES:
+            ranges.append([round(time_s, 3), round(time_s, 3)])
+            self._no_face_open = True
+
     @property
     def active(self) -> bool:
         """True until the recording finished or stopped on an error."""
@@ -203,6 +231,7 @@ class SessionRecorder:
         self._last_frame = frame
         self._last_time = time_s
         self.frames_processed += 1
+        self._note_faces(time_s, bool(result.faces))
         for face in result.faces:
             # Frames counted from the recording's start, as time_s and annotated.mp4 are.
             self._pending_writer.writerow(csv_row(time_s, frame - self._first_frame, face))

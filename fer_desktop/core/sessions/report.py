@@ -93,6 +93,21 @@ def track_svg(tr: TrackTimeline, t1: float, markers) -> str:
     return "\n".join(out)
 
 
+def setting_changes(info: dict) -> list[tuple[float, str]]:
+    """(time_s, "threshold 0.35 → 0.55") for each valid entry of session.json's
+    `setting_changes` (older sessions have none; malformed entries are skipped)."""
+    out = []
+    for c in info.get("setting_changes") or []:
+        try:
+            t = float(c["time_s"])
+            text = f"{str(c['setting'])[:40]} {str(c.get('from'))[:80]} → {str(c.get('to'))[:80]}"
+        except (TypeError, KeyError, ValueError):
+            continue
+        if t == t and abs(t) != float("inf"):
+            out.append((t, text))
+    return out
+
+
 def report_html(session: SessionData, window_s: float | None = None) -> str:
     d, info, esc = session, session.info, html.escape
     rows = segment_rows(session, window_s)
@@ -135,6 +150,9 @@ def report_html(session: SessionData, window_s: float | None = None) -> str:
     markers = (
         "".join(f"<li>{m.time_s:.1f} s: {esc(m.name)}</li>" for m in d.markers) or "<li>none</li>"
     )
+    changes = "".join(
+        f"<li>{t:.1f} s: {esc(text)}</li>" for t, text in setting_changes(info)
+    ) or "<li>none: the settings above held for the whole session</li>"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Session {esc(d.folder.name)}: emotion report</title>
@@ -153,6 +171,7 @@ th {{ background: #f2f2f2; text-align: left; }} .small {{ color: #555; font-size
 <tr><th>emotion model</th><td>{esc(str(info.get("model", "?")))} (its measured accuracy is in its name where it is
 known; see the model card for per-class figures)</td></tr>{settings_rows}</table>
 <p class="small">Probabilities as displayed in the app (smoothed per face). {esc(VALENCE_NOTE)}</p>
+<h2>Settings changed during the session</h2><ul>{changes}</ul>
 <h2>Markers</h2><ul>{markers}</ul>
 <h2>Segments</h2>
 <table><tr>{seg_head}</tr>{seg_body}</table>

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -90,5 +91,53 @@ def atomic_write_csv(path: str | Path, columns: Sequence[str], rows: Iterable[di
     w = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore")
     w.writeheader()
     for row in rows:
-        w.writerow(row)
+        w.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
     return atomic_write_text(path, buf.getvalue())
+
+
+# A cell a spreadsheet would evaluate as a formula starts with one of these (OWASP, CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula ("=HYPERLINK(...)", "@SUM(...)") gets a
+    leading apostrophe (OWASP's rule); numbers, negative ones included, pass unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        try:
+            float(value)
+            return value
+        except ValueError:
+            return "'" + value
+    return value
+
+
+def from_spreadsheet_safe(text: str) -> str:
+    """The user's text back from a cell `spreadsheet_safe` wrote."""
+    if text.startswith("'") and text[1:].startswith(_FORMULA_START):
+        return text[1:]
+    return text
+
+
+def read_bounded_text(path: str | Path, limit: int, what: str = "file") -> str:
+    """The text of a *regular* file of at most `limit` bytes (UTF-8). A FIFO, a device (a symlink
+    to /dev/zero), a folder or a larger file raises OSError with a one-line reason, before
+    anything is read: a file a user opens can never hang the app or exhaust its memory."""
+    path = Path(path)
+    st = os.stat(path)  # follows symlinks: what would really be read
+    if not stat.S_ISREG(st.st_mode):
+        raise OSError(f"{path.name} is not a regular file")
+    if st.st_size > limit:
+        raise OSError(f"{path.name} is {st.st_size:,} bytes, more than a {what} may be ({limit:,})")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    with os.fdopen(fd, "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(f"{path.name} grew past {limit:,} bytes while being read")
+    return data.decode("utf-8-sig")
+
+
+def check_regular_file(path: str | Path) -> None:
+    """OSError unless `path` is a regular file (not a FIFO, device or folder)."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise OSError(f"{Path(path).name} is not a regular file")

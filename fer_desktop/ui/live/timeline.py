@@ -148,7 +148,7 @@ class TrackPlot:
         for t, name in markers:
             line = pg.InfiniteLine(t - offset, angle=90, movable=False,
                                    pen=pg.mkPen((90, 90, 90), width=1, style=Qt.PenStyle.DotLine),
-                                   label=name, labelOpts={"position": 0.92, "color": (60, 60, 60)})  # fmt: skip
+                                   label=_literal(name), labelOpts={"position": 0.92, "color": (60, 60, 60)})  # fmt: skip
             self.plot.addItem(line)
             self.marker_lines.append(line)
 
@@ -336,3 +336,9 @@ class EmotionTimeline(QWidget):
     def _on_timer(self) -> None:
         if self._dirty and self.isVisible():
             self.refresh()
+
+
+def _literal(text: str) -> str:
+    """A user's text as pyqtgraph's line label shows it: the label is a str.format template
+    (issue 28.4: a marker named "Block {A}" made the session impossible to open)."""
+    return str(text).replace("{", "{{").replace("}", "}}")

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from fer_desktop.core.sessions.layout import sessions_dir
 from fer_desktop.core.sessions.reader import LABELS, SessionData, load_session
+from fer_desktop.core.sessions.report import setting_changes
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import unique_path
 from fer_desktop.ui.errors import show_error
@@ -195,7 +196,8 @@ class SessionView(QWidget):
                 f"{tr.name}{merged}: {tr.times[0]:.1f}–{tr.times[-1]:.1f} s, "
                 f"{len(tr.times)} frames, mostly {tr.dominant}"
             )
-            tp.set_markers((m.time_s, m.name) for m in self.data.markers)
+            tp.set_markers([(m.time_s, m.name) for m in self.data.markers]
+                           + setting_changes(self.data.info))  # fmt: skip
             plot.setLabel("bottom", "seconds")
             cursor = pg.InfiniteLine(0.0, angle=90, movable=False, pen=pg.mkPen("k", width=1))
             plot.addItem(cursor)

@@ -1,0 +1,181 @@
+"""Safe by default, round 2 (issue 28): a job folder has one writer, a session folder's files are
+read bounded (no FIFO hang, no /dev/zero), a user's text is never a template or a formula."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fer_desktop.core.emotions import CLASSES
+from fer_desktop.core.sessions.annotations import markers_csv, read_markers_csv
+from fer_desktop.core.sessions.recorder import SessionRecorder
+from fer_desktop.core.support.errors import UserError
+from fer_desktop.core.support.fileio import (
+    atomic_write_csv,
+    from_spreadsheet_safe,
+    read_bounded_text,
+    spreadsheet_safe,
+)
+from fer_desktop.core.support.folder_lock import FolderLock
+from fer_desktop.core.types import FaceResult, FrameResult
+
+
+def _session(folder: Path, frames: int = 10) -> Path:
+    rec = SessionRecorder(folder, source="test", detector="yunet", model="fer_net", fps=10.0)
+    for i in range(frames):
+        probs = {c: 0.05 for c in CLASSES}
+        probs["happy"] = 0.7
+        face = FaceResult((10, 10, 60, 60), probs, "happy", 0.7, "", track_id=1)
+        rec.add(FrameResult(i, [face]), i / 10)
+    rec.finish()
+    return folder
+
+
+def test_a_second_writer_of_a_job_folder_is_refused_with_who_holds_it(tmp_path):
+    """Two runs on one job folder corrupted it (28.1): the second is refused, naming the first;
+    the lock is the OS's, so a killed holder frees it at once."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys, time
+            from fer_desktop.core.support.folder_lock import FolderLock
+            FolderLock({str(tmp_path)!r}).acquire()
+            print("locked", flush=True)
+            time.sleep(60)
+        """)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(UserError) as err:
+            FolderLock(tmp_path).acquire()
+        assert f"process {holder.pid}" in err.value.message
+        assert "in use by another run" in err.value.message
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    with FolderLock(tmp_path) as lock:  # the dead holder's lock file is no obstacle
+        assert lock.held
+    assert not lock.held
+
+
+def test_a_second_job_run_on_the_same_folder_stops_before_touching_it(tmp_path, monkeypatch):
+    from fer_desktop.core.jobs.runner import plan_job
+    from fer_desktop.core.settings import Settings
+
+    video = tmp_path / "in.avi"
+    video.write_bytes(b"not really a video")
+    job = tmp_path / "job"
+    partial = job / "videos" / "x.partial-1"
+    partial.mkdir(parents=True)
+    first = plan_job([video], job, Settings())  # holds the lock, as a running job does
+    try:
+        partial.mkdir(parents=True)  # the first run's in-flight folder
+        with pytest.raises(UserError, match="in use by another run"):
+            plan_job([video], job, Settings())
+        assert partial.is_dir()  # the second run deleted nothing
+    finally:
+        first.lock.release()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_session_files_that_are_fifos_or_devices_give_a_message_not_a_hang(tmp_path):
+    from fer_desktop.core.sessions.reader import load_session
+
+    folder = _session(tmp_path / "s")
+    (folder / "session.json").unlink()
+    (folder / "session.json").symlink_to("/dev/zero")
+    t0 = time.monotonic()
+    data = load_session(folder)  # the faces are still shown; the problem is named
+    assert any("not a regular file" in p for p in data.problems), data.problems
+    (folder / "session.json").unlink()
+    os.mkfifo(folder / "session.json")
+    data = load_session(folder)
+    assert any("not a regular file" in p for p in data.problems), data.problems
+    (folder / "faces.csv").unlink()
+    os.mkfifo(folder / "faces.csv")
+    with pytest.raises(UserError, match="not a session folder"):
+        load_session(folder)
+    assert time.monotonic() - t0 < 10
+
+
+def test_bounded_read_refuses_what_is_too_big(tmp_path):
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * 2000)
+    with pytest.raises(OSError, match="more than"):
+        read_bounded_text(big, 1000)
+    assert read_bounded_text(big, 2000) == " " * 2000
+
+
+def test_a_malformed_markers_file_is_one_message(tmp_path):
+    bad = tmp_path / "m.csv"
+    bad.write_text("time_s,name\n" + '1.0,"' + "x" * (200 * 1024) + '"\n')
+    with pytest.raises(UserError, match="not a CSV file the app can read"):
+        read_markers_csv(bad)
+
+
+def test_text_a_spreadsheet_would_run_is_neutralised_and_read_back(tmp_path):
+    """A marker or participant named =HYPERLINK(...) was a live formula in a spreadsheet (28.6)."""
+    evil = '=HYPERLINK("http://x","click")'
+    assert spreadsheet_safe(evil) == "'" + evil
+    assert spreadsheet_safe("-0.25") == "-0.25"  # numbers are not formulas
+    assert spreadsheet_safe(-0.25) == -0.25
+    assert spreadsheet_safe("Block A") == "Block A"
+    for text in ("@SUM(A1)", "+1+1", "\tx", "-cmd"):
+        assert from_spreadsheet_safe(spreadsheet_safe(text)) == text
+    out = atomic_write_csv(tmp_path / "seg.csv", ["participant", "v"],
+                           [{"participant": evil, "v": "-0.5"}])  # fmt: skip
+    with out.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows == [{"participant": "'" + evil, "v": "-0.5"}]
+    from fer_desktop.core.sessions.annotations import Marker
+
+    text = markers_csv([Marker(1.0, evil)])
+    assert "'=HYPERLINK" in text
+    path = tmp_path / "markers.csv"
+    path.write_text(text)
+    assert read_markers_csv(path)[0].name == evil  # imported back as the user typed it
+
+
+def test_a_recording_states_its_setting_changes_and_the_frames_without_faces(tmp_path):
+    rec = SessionRecorder(tmp_path / "s", source="t", detector="yunet", model="m", fps=10.0)
+    probs = {c: 1 / 7 for c in CLASSES}
+    face = FaceResult((1, 1, 9, 9), probs, "uncertain", 0.2, "", track_id=1, detector_score=0.83)
+    for i in range(10):
+        rec.add(FrameResult(i, [face] if i < 3 or i >= 7 else []), i / 10)
+        if i == 5:
+            rec.add_setting_change(0.5, "threshold", 0.35, 0.55)
+    info = rec.finish()
+    assert info["setting_changes"] == [
+        {"time_s": 0.5, "setting": "threshold", "from": 0.35, "to": 0.55}
+    ]
+    assert info["no_face_s"] == [[0.3, 0.6]]
+    saved = json.loads((tmp_path / "s" / "session.json").read_text())
+    assert saved["setting_changes"] == info["setting_changes"]
+    with (tmp_path / "s" / "faces.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["detector_score"] for r in rows] == ["0.8300"] * 6
+
+
+def test_marker_names_with_braces_show_as_typed(qtbot):
+    """'Block {A}' was used as a str.format template by the chart's line label (28.4)."""
+    import pyqtgraph as pg
+
+    from fer_desktop.ui.live.timeline import TrackPlot
+
+    win = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(win)
+    tp = TrackPlot(win.addPlot(), 1)
+    tp.set_data(np.array([0.0, 1.0]), np.full((2, 7), 1 / 7), np.zeros(2, np.int64), 0.0, 1.0)
+    tp.set_markers([(0.5, "Block {A}"), (0.7, "{0} and {}")])
+    shown = [line.label.textItem.toPlainText() for line in tp.marker_lines]
+    assert shown == ["Block {A}", "{0} and {}"]
