@@ -142,6 +142,20 @@ def pytest_collection_modifyitems(items) -> None:
             item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT))
 
 
+_REAL_STDERR: list = []  # the terminal's stderr, before pytest captures it (fd dup'd once)
+
+
+def pytest_configure(config) -> None:
+    """Keep a handle on the real stderr: a test's captured stderr would swallow the stacks."""
+    if not _REAL_STDERR:
+        _REAL_STDERR.append(os.fdopen(os.dup(sys.__stderr__.fileno()), "w"))
+
+
+def pytest_unconfigure(config) -> None:
+    while _REAL_STDERR:
+        _REAL_STDERR.pop().close()
+
+
 def _test_timeout(item) -> float:
     marker = item.get_closest_marker("timeout")
     if marker and marker.args:
@@ -157,8 +171,7 @@ def hang_backstop(request):
     minutes of CI, never its 90."""
     limit = _test_timeout(request.node)
     if limit > 0:
-        print_to = sys.__stderr__ if sys.__stderr__ is not None else sys.stderr
-        faulthandler.dump_traceback_later(limit + 60, exit=True, file=print_to)
+        faulthandler.dump_traceback_later(limit + 60, exit=True, file=_REAL_STDERR[0])
     yield
     faulthandler.cancel_dump_traceback_later()
 

@@ -19,6 +19,7 @@ needs_fer_zip = pytest.mark.skipif(
     not FER_ZIP.is_file(), reason=f"FER2013 zip not found at {FER_ZIP} (../shared beside the repo)"
 )
 CK_ZIP = SHARED / "datasets" / "ckplus48.zip"
+FERPLUS_ZIP = SHARED / "datasets" / "ferplus.zip"
 VIDEOS = TESTDATA / "videos"
 
 needs_ck_zip = pytest.mark.skipif(

@@ -147,8 +147,12 @@ class LiveSession(QObject):
             fps=engine.source.fps if engine is not None else 30.0,
             video=video,
         )
-        is_file = spec is not None and spec.kind == "file" and engine is not None
-        self.recorder.start(recorder, video_fps=engine.source.fps if is_file else None)
+        file_fps = (
+            engine.source.fps
+            if engine is not None and spec is not None and spec.kind == "file"
+            else None
+        )
+        self.recorder.start(recorder, video_fps=file_fps)
 
     def stop_recording(self) -> dict | None:
         """End the recording (blocks until its files are finished: call it off the GUI thread);

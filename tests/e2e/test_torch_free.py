@@ -92,10 +92,10 @@ def test_live_path_never_imports_torch(video_path: Path, tmp_path: Path) -> None
         results, done = [], threading.Event()
         engine = LiveEngine(
             FrameSource(parse_source({str(video_path)!r})), pipeline,
-            on_result=results.append, on_ended=done.set, paced=False, max_frames=8,
-        )
+            on_result=results.append, on_ended=done.set, paced=True, max_frames=45,
+        )  # 1.5 s at the file's pace: a face is reported once seen for 0.5 s
         engine.start()
-        assert done.wait(120), "the live engine did not finish 8 frames"
+        assert done.wait(120), "the live engine did not finish 45 frames"
         assert engine.wait(10)
         result = {{"frames": len(results), "faces": sum(len(r.faces) for r in results),
                    "backend": pipeline.classifier.backend, "error": str(engine.error or "")}}

@@ -28,7 +28,7 @@ def _cycle_holding_qobjects(freed_on: list[str]) -> None:
     menu.addAction("x")
     box: dict = {"owner": owner, "menu": menu}
     box["self"] = box  # the cycle: only the collector can free it
-    owner.objectNameChanged.connect(lambda _name: box)  # a connection, as widgets have
+    owner.objectNameChanged.connect(menu.setTitle)  # a connection between them, as widgets have
     weakref.finalize(owner, lambda: freed_on.append(threading.current_thread().name))
 
 

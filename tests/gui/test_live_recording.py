@@ -61,11 +61,13 @@ def test_record_writes_every_processed_frame_and_feeds_the_timeline(qtbot, tab, 
         rows = list(csv.DictReader(f))
     processed = info["frames_processed"]
     assert processed >= 30
-    # the real video shows one face in every frame: one row per processed frame
-    assert len(rows) == processed == len({r["frame"] for r in rows})
+    # the real video shows one face in every frame: one row per processed frame from the face's
+    # confirmation (seen for 0.5 s) on
+    assert len(rows) == len({r["frame"] for r in rows})
+    assert processed - int(0.7 * info["fps"]) <= len(rows) < processed
     assert sum(t["frames"] for t in info["tracks"]) == len(rows)
     times = [float(r["time_s"]) for r in rows]
-    assert times[0] == 0.0 and times == sorted(times)
+    assert 0.4 <= times[0] <= 0.8 and times == sorted(times)
     assert times[-1] == pytest.approx(info["duration_s"], abs=1e-3)
     # the overlay and the timeline name the same face
     tab.timeline.refresh()

@@ -8,10 +8,10 @@ from fer_desktop.core.classify.classifier import EmotionClassifier
 from fer_desktop.core.support.devices import cpu_has_native_bf16, resolve_precision
 
 
-def test_default_model_is_named_with_its_publictest_and_ckplus_accuracy():
+def test_default_model_is_named_with_its_ferplus_and_ckplus_accuracy():
     clf = EmotionClassifier()
     text = clf.accuracy_text
-    assert re.fullmatch(r"\d\d\.\d% on FER2013 PublicTest, \d\d\.\d% on CK\+ test", text), text
+    assert re.fullmatch(r"\d\d\.\d% on FER\+ Valid, \d\d\.\d% on CK\+ test", text), text
     assert clf.accuracy_text in clf.name
     assert (
         clf.runtime.startswith("cpu (") and clf.backend in clf.runtime

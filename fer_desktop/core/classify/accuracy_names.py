@@ -8,8 +8,9 @@ otherwise). No Qt, no torch.
 
 from __future__ import annotations
 
-DATASET_NAMES = {"ckplus48": "CK+", "fer2013": "FER2013"}  # validation sets, as labels name them
-SHORT_NAMES = {"FER2013 PublicTest": "FER2013", "CK+ test": "CK+"}  # the narrow panel's names
+DATASET_NAMES = {"ckplus48": "CK+", "fer2013": "FER2013", "ferplus": "FER+"}  # as labels name them
+SHORT_NAMES = {"FER2013 PublicTest": "FER2013", "CK+ test": "CK+", "FER+ Valid": "FER+"}  # narrow
+# FER+ Valid is scored against the majority of ten annotators over the 7 classes (model card).
 _NBSP = "\u00a0"  # a figure and its dataset never part when a line wraps
 
 
@@ -18,6 +19,8 @@ def headline_split(val_split: object, trained_on: str) -> str:
     give the first one's name; FER2013's splits by their challenge names."""
     split = str(val_split or "validation").split(" + ")[0]
     split = {"fer2013 test": "test", "fer2013 train": "train"}.get(split, split)
+    if "ferplus" in trained_on.lower() and split in ("val", "ferplus val"):
+        return "FER+ Valid"
     if "fer2013" in trained_on.lower():
         split = {"test": "FER2013 PublicTest", "train": "FER2013 Training"}.get(split, split)
     return split

@@ -29,7 +29,7 @@ class Pipeline:
         classifier: EmotionClassifier,
         *,
         smoothing: float = 0.9,
-        threshold: float = 0.35,
+        threshold: float = 0.5,
         detect_every: int = 1,
     ) -> None:
         self.detector = detector
@@ -119,7 +119,9 @@ class Pipeline:
             for i, (tid, b, p) in enumerate(tracked):
                 public = self.confirmer.public_id(tid, now)
                 if public is not None:  # unconfirmed detections are not reported
-                    faces.append(self._face(public, b, p, scores[i], self.labels.decide(tid, p, now)))
+                    faces.append(
+                        self._face(public, b, p, scores[i], self.labels.decide(tid, p, now))
+                    )
         else:
             # Numbered from 1, as live tracks are: "Face 1" is the same name everywhere.
             tracked = [(i, b, p) for i, (b, p) in enumerate(zip(boxes, probs), start=1)]

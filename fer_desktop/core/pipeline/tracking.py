@@ -272,7 +272,11 @@ class LabelRule:
             return top
         if shown is None:  # leaving "uncertain" takes a clear leader
             return top if probs[top] >= self.threshold + self.band else None
-        if top != shown and probs[shown] >= self.threshold and probs[top] - probs[shown] < self.band:
+        if (
+            top != shown
+            and probs[shown] >= self.threshold
+            and probs[top] - probs[shown] < self.band
+        ):
             return int(shown)  # a near tie: the shown class stays
         return top
 

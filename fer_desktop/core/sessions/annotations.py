@@ -139,7 +139,11 @@ def save_annotations(folder: str | Path, annotations: Annotations) -> None:
     folder = Path(folder)
     path = folder / JSON_NAME
     try:
-        info = json.loads(read_bounded_text(path, MAX_JSON_BYTES, "session.json")) if path.exists() else {}
+        info = (
+            json.loads(read_bounded_text(path, MAX_JSON_BYTES, "session.json"))
+            if path.exists()
+            else {}
+        )
     except (OSError, ValueError, RecursionError) as exc:
         raise UserError(
             f"The markers and names were not saved: {path} could not be read ({exc}).",

@@ -53,8 +53,8 @@ class LiveRecorder:
         with self._lock:
             self._recorder, self._t0 = recorder, None
             self._video_fps = video_fps if video_fps and video_fps > 0 else None
-            self._first_index: int | None = None
-            self._last: tuple[float, float] | None = None  # (session time, captured_at)
+            self._first_index = None
+            self._last = None  # (session time, captured_at of the last recorded frame)
 
     def stop(self) -> dict | None:
         """Finish the recording; returns its session.json contents (None when not recording)."""

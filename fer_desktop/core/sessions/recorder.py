@@ -44,6 +44,7 @@ from fer_desktop.core.sessions.layout import (
     new_session_dir,
     sessions_dir,
 )
+from fer_desktop.core.sessions.quality import SessionNotes
 from fer_desktop.core.sessions.video_writer import AnnotatedVideoWriter, video_reserve
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import PRIVATE_FILE, atomic_write_text, make_private_dir
@@ -91,10 +92,6 @@ class TrackSummary:
             "label_changes_per_min": round(self.label_changes / minutes, 1) if minutes else 0.0,
             "uncertain_share": round(self.uncertain_frames / max(self.frames, 1), 4),
         }
-
-
-MAX_SETTING_CHANGES = 10_000  # bounds session.json whatever a slider does
-MAX_NO_FACE_RANGES = 100_000
 
 
 class SessionRecorder:
@@ -147,6 +144,7 @@ class SessionRecorder:
         self.on_video_error = on_video_error or (lambda err: None)
         self.again = again  # what the user does after a write error (analyze: run it again)
         self.annotations = Annotations()  # markers added while recording
+        self.notes = SessionNotes()  # setting changes, stretches without a face
         self.info = {
             "source": source,
             "detector": detector,
@@ -157,12 +155,9 @@ class SessionRecorder:
             "end_time": None,
             "status": "recording",
             "outputs": {"csv": CSV_NAME, "video": VIDEO_NAME if video else None},
-            # settings changed while recording: {"time_s", "setting", "from", "to"}
-            "setting_changes": [],
-            # [start_s, end_s] of the frames where no face was found (processed frames only)
-            "no_face_s": [],
+            "setting_changes": self.notes.setting_changes,  # quality.py says what they hold
+            "no_face_s": self.notes.no_face_s,
         }
-        self._no_face_open = False
         try:
             self._file = opener(self.csv_path, "w", encoding="utf-8", newline="")
             make_private_file(self.csv_path)
@@ -192,23 +187,8 @@ class SessionRecorder:
         return marker
 
     def add_setting_change(self, time_s: float, setting: str, old: object, new: object) -> None:
-        """A change of a setting that affects the figures (smoothing, threshold, model, detector,
-        accurate mode) at `time_s`: in session.json's `setting_changes` with its next update,
-        shown on the timelines and listed in the report."""
-        changes = self.info["setting_changes"]
-        if len(changes) < MAX_SETTING_CHANGES:
-            changes.append({"time_s": round(float(time_s), 3), "setting": str(setting),
-                            "from": old, "to": new})  # fmt: skip
-
-    def _note_faces(self, time_s: float, found: bool) -> None:
-        ranges = self.info["no_face_s"]
-        if found:
-            self._no_face_open = False
-        elif self._no_face_open:
-            ranges[-1][1] = round(time_s, 3)
-        elif len(ranges) < MAX_NO_FACE_RANGES:
-            ranges.append([round(time_s, 3), round(time_s, 3)])
-            self._no_face_open = True
+        """A setting that affects the figures changed at `time_s` (session.json, next update)."""
+        self.notes.add_setting_change(time_s, setting, old, new)
 
     @property
     def active(self) -> bool:
@@ -231,7 +211,7 @@ class SessionRecorder:
         self._last_frame = frame
         self._last_time = time_s
         self.frames_processed += 1
-        self._note_faces(time_s, bool(result.faces))
+        self.notes.note_faces(time_s, bool(result.faces))
         for face in result.faces:
             # Frames counted from the recording's start, as time_s and annotated.mp4 are.
             self._pending_writer.writerow(csv_row(time_s, frame - self._first_frame, face))
@@ -357,16 +337,6 @@ class SessionRecorder:
 
 
 __all__ = [  # what callers import from here; the folder layout itself is layout.py
-    "CSV_COLUMNS",
-    "CSV_NAME",
-    "JSON_NAME",
-    "VIDEO_NAME",
-    "SessionRecorder",
-    "TrackSummary",
-    "csv_row",
-    "disk_error",
-    "face_probs",
-    "new_session_dir",
-    "sessions_dir",
-    "video_reserve",
-]
+    "CSV_COLUMNS", "CSV_NAME", "JSON_NAME", "VIDEO_NAME", "SessionRecorder", "TrackSummary",
+    "csv_row", "disk_error", "face_probs", "new_session_dir", "sessions_dir", "video_reserve",
+]  # fmt: skip

@@ -150,9 +150,10 @@ def report_html(session: SessionData, window_s: float | None = None) -> str:
     markers = (
         "".join(f"<li>{m.time_s:.1f} s: {esc(m.name)}</li>" for m in d.markers) or "<li>none</li>"
     )
-    changes = "".join(
-        f"<li>{t:.1f} s: {esc(text)}</li>" for t, text in setting_changes(info)
-    ) or "<li>none: the settings above held for the whole session</li>"
+    changes = (
+        "".join(f"<li>{t:.1f} s: {esc(text)}</li>" for t, text in setting_changes(info))
+        or "<li>none: the settings above held for the whole session</li>"
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Session {esc(d.folder.name)}: emotion report</title>

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def _read_holder(fd: int) -> str:
         return "a process that is starting"
 
 
-if os.name == "nt":  # pragma: no cover - Windows
+if sys.platform == "win32":  # pragma: no cover - Windows
     import msvcrt
 
     def _lock(fd: int) -> None:

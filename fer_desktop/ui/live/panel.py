@@ -116,7 +116,9 @@ class LivePanel(QScrollArea):
         self.smoothing = ValueSlider(
             0, 95, round(smoothing * 100), lambda v: "off" if v == 0 else f"{v / 100:.2f}"
         )
-        self.smoothing.setToolTip("Average each face's emotions over time: the past's weight per 1/30 s (0.90: about a third of a second; 0 = off)")
+        self.smoothing.setToolTip(
+            "Average each face's emotions over time: the past's weight per 1/30 s (0.90: about a third of a second; 0 = off)"
+        )
         self.threshold = ValueSlider(0, 100, round(threshold * 100), lambda v: f"{v}%")
         self.threshold.setToolTip('Below this confidence a face is shown as "uncertain"')
         self.detector_label = ElidedLabel("loading…")
