@@ -63,10 +63,14 @@ def _live_check(source: str | None, report: dict) -> None:
         session = window.live_tab.session
         session.frame_ready.connect(lambda *a: times.setdefault("frame", _since_process_start()))
         session.result_ready.connect(lambda *a: times.setdefault("result", _since_process_start()))
+        # a face is reported once confirmed (seen for 0.5 s): wait for the first result with one
+        session.result_ready.connect(
+            lambda r: r.faces and times.setdefault("face", _since_process_start())
+        )
         window.live_tab.start_source(source)
         loop = QEventLoop()
         poll = QTimer(interval=20)
-        poll.timeout.connect(lambda: "result" in times and "frame" in times and loop.quit())
+        poll.timeout.connect(lambda: "face" in times and "frame" in times and loop.quit())
         poll.start()
         QTimer.singleShot(int(LIVE_TIMEOUT_S * 1000), loop.quit)
         loop.exec()
@@ -77,6 +81,7 @@ def _live_check(source: str | None, report: dict) -> None:
         "source": os.path.basename(source) if source else None,
         "first_frame_s": round(times.get("frame", -1), 2),
         "first_result_s": round(times.get("result", -1), 2),
+        "first_face_s": round(times.get("face", -1), 2),
         "faces": faces,
         "status": {k: v.text() for k, v in window.status_labels.items()},
     }
