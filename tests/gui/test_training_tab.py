@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from fer_desktop.workers.training_runner import TrainingRunner, training_command
 
-from shared_paths import FER_ZIP  # noqa: E402
+from shared_paths import FER_ZIP, FERPLUS_ZIP  # noqa: E402
 
 RUN_MS = 900_000  # generous: a background training may share the CPU
 
@@ -230,6 +230,19 @@ def test_malformed_dataset_shows_the_error_at_once(qtbot, make_tab, tmp_path):
     choose_dataset(qtbot, tab, fake_zip, button="zip")
     qtbot.waitUntil(lambda: "not a readable zip" in tab.form.data_status.text(), timeout=30_000)
     assert not tab.start_button.isEnabled()
+
+
+@pytest.mark.skipif(not FERPLUS_ZIP.is_file(), reason="needs the FER+ zip")
+def test_a_ferplus_zip_is_a_dataset_and_its_votes_a_choice(qtbot, make_tab, tmp_path):
+    """FER+ as its tools write it (issue 34): the check counts the faces with a 7-class
+    majority, and the run learns from the majority or the vote distribution, as chosen."""
+    tab = make_tab()
+    choose_dataset(qtbot, tab, FERPLUS_ZIP, button="zip")
+    qtbot.waitUntil(lambda: "26,295" in tab.form.data_status.text(), timeout=60_000)
+    assert "3,308" in tab.form.data_status.text() and tab.start_button.isEnabled()
+    assert tab.form.config(tmp_path).label_mode == "majority"
+    tab.form.label_mode.setCurrentText("votes")
+    assert tab.form.config(tmp_path).label_mode == "votes"
 
 
 @pytest.mark.skipif(not FER_ZIP.is_file(), reason="needs the FER2013 zip")

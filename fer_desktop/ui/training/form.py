@@ -128,6 +128,13 @@ class TrainingSettings(QWidget):
             "Counter class imbalance (FER2013 has few 'disgust' faces): "
             "weighted loss or a balanced sampler"
         )
+        self.label_mode = QComboBox()
+        self.label_mode.addItems(list(CHOICES["label_mode"]))
+        self.label_mode.setCurrentText(d.label_mode)
+        self.label_mode.setToolTip(
+            "FER+ datasets (ten annotators per face): learn the majority label, or the votes "
+            "as a distribution; other datasets use their one label either way"
+        )
         self.limit = QSpinBox(minimum=0, maximum=10_000_000, value=0, specialValueText="all")
         self.limit.setToolTip("At most this many images per split, for a quick trial run (0 = all)")
         self.out_edit = QLineEdit()
@@ -145,6 +152,7 @@ class TrainingSettings(QWidget):
         form.addRow("Optimizer", self.optimizer)
         form.addRow("Schedule", self.schedule)
         form.addRow("Balance", self.balance)
+        form.addRow("FER+ labels", self.label_mode)
         form.addRow("Images per split", self.limit)
         form.addRow(self.estimate)
         for w in (self.epochs, self.limit):
@@ -302,6 +310,7 @@ class TrainingSettings(QWidget):
             optimizer=self.optimizer.currentText(),
             schedule=self.schedule.currentText(),
             balance=self.balance.currentText(),
+            label_mode=self.label_mode.currentText(),
             limit=self.limit.value(),
             out=str(run_dir),
         )
