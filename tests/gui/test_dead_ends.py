@@ -9,27 +9,17 @@ import logging
 from pathlib import Path
 
 import pytest
+from made_sessions import happy_session
 from menus import menu_action
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QPushButton
 
-from fer_desktop.core.emotions import CLASSES
-from fer_desktop.core.sessions.recorder import SessionRecorder
 from fer_desktop.core.settings import Settings
 from fer_desktop.core.support.logs import log_path
-from fer_desktop.core.types import FaceResult, FrameResult
 
 LOAD_MS = 90_000
 
 
-def _session(folder: Path) -> Path:
-    rec = SessionRecorder(folder, source="test", detector="yunet", model="fer_net", fps=10.0)
-    for i in range(20):
-        probs = {c: 0.05 for c in CLASSES}
-        probs["happy"] = 0.7
-        face = FaceResult((10, 10, 60, 60), probs, "happy", 0.7, "", track_id=1)
-        rec.add(FrameResult(i, [face]), i / 10)
-    rec.finish()
-    return folder
+_session = happy_session  # tests/made_sessions.py
 
 
 def _window(qtbot, **kw):

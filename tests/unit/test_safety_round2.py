@@ -10,10 +10,10 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
+from made_sessions import happy_session
 
 from fer_desktop.core.emotions import CLASSES
 from fer_desktop.core.sessions.annotations import markers_csv, read_markers_csv
@@ -27,17 +27,6 @@ from fer_desktop.core.support.fileio import (
 )
 from fer_desktop.core.support.folder_lock import FolderLock
 from fer_desktop.core.types import FaceResult, FrameResult
-
-
-def _session(folder: Path, frames: int = 10) -> Path:
-    rec = SessionRecorder(folder, source="test", detector="yunet", model="fer_net", fps=10.0)
-    for i in range(frames):
-        probs = {c: 0.05 for c in CLASSES}
-        probs["happy"] = 0.7
-        face = FaceResult((10, 10, 60, 60), probs, "happy", 0.7, "", track_id=1)
-        rec.add(FrameResult(i, [face]), i / 10)
-    rec.finish()
-    return folder
 
 
 def test_a_second_writer_of_a_job_folder_is_refused_with_who_holds_it(tmp_path):
@@ -91,7 +80,7 @@ def test_a_second_job_run_on_the_same_folder_stops_before_touching_it(tmp_path, 
 def test_session_files_that_are_fifos_or_devices_give_a_message_not_a_hang(tmp_path):
     from fer_desktop.core.sessions.reader import load_session
 
-    folder = _session(tmp_path / "s")
+    folder = happy_session(tmp_path / "s", frames=10)
     (folder / "session.json").unlink()
     (folder / "session.json").symlink_to("/dev/zero")
     t0 = time.monotonic()

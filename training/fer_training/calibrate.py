@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
                 train_counts = np.bincount(train.labels, minlength=len(CLASSES)).astype(float)
             logits = teacher_logits(ckpt, val.images, flip=False)[:, order]  # as the app runs
             sets.append((Path(path).stem, name, logits, val.labels))
-            if val.votes is not None:
+            if len(sets) == 1 and val.votes is not None:  # the split T is fitted on
                 votes = val.votes
         log_prior = np.log(train_counts / train_counts.sum())
         print("tau   " + "  ".join(f"{n} acc / mean recall / disgust / fear" for n, *_ in sets))

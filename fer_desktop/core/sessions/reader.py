@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from fer_desktop.core.emotions import CLASSES, UNCERTAIN, valence
-from fer_desktop.core.sessions.annotations import Annotations, Marker
+from fer_desktop.core.sessions.annotations import MAX_JSON_BYTES, Annotations, Marker
 from fer_desktop.core.sessions.layout import (
     CSV_COLUMNS,
     CSV_NAME,
@@ -25,8 +25,6 @@ from fer_desktop.core.sessions.layout import (
 )
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import check_regular_file, read_bounded_text
-
-MAX_JSON_BYTES = 64 * 2**20  # a session.json with 100k markers is about 5 MB
 
 LABELS: tuple[str, ...] = (*CLASSES, UNCERTAIN)
 

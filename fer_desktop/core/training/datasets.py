@@ -229,19 +229,13 @@ def load_dataset(
         if limit and len(names) > limit:
             keep = np.sort(rng.permutation(len(names))[:limit])
             names = [names[i] for i in keep]
-        imgs, labels, kept = [], [], []
-        for name, label in names:
-            img = _decode(tree.read(name), size)
-            if img is None:
-                skipped += 1
-                if len(examples) < 5:
-                    examples.append(name)
-                continue
-            imgs.append(img)
-            labels.append(label)
-            kept.append(name)
+        ok, imgs = _read_faces(tree, [n for n, _ in names], size, examples)
+        skipped += len(names) - len(ok)
         if imgs:
-            splits[split] = Split(np.stack(imgs), np.array(labels, np.int64), kept)
+            kept = [names[i][0] for i in ok]
+            splits[split] = Split(
+                np.stack(imgs), np.array([names[i][1] for i in ok], np.int64), kept
+            )
     if skipped:
         log.warning("skipped %d unreadable images, e.g. %s", skipped, ", ".join(examples))
     if not splits:
@@ -249,36 +243,46 @@ def load_dataset(
     return Dataset(str(path), splits, skipped=skipped, skipped_examples=examples)
 
 
+def _read_faces(
+    tree: BoundedTree,
+    members: list[str],
+    size: int,
+    examples: list[str],
+    present: set[str] | None = None,
+) -> tuple[list[int], list[np.ndarray]]:
+    """Decode `members` (absent from `present`, when given, or unreadable: skipped, the first
+    five named in `examples`); returns (indices of the readable ones, their images)."""
+    ok, imgs = [], []
+    for i, name in enumerate(members):
+        img = _decode(tree.read(name), size) if present is None or name in present else None
+        if img is None:
+            if len(examples) < 5:
+                examples.append(name)
+            continue
+        ok.append(i)
+        imgs.append(img)
+    return ok, imgs
+
+
 def _load_ferplus(tree: BoundedTree, source: str, label_csvs: dict[str, str], size: int) -> Dataset:
     """The FER+ splits: faces with a 7-class majority label, with their vote distributions."""
     splits: dict[str, Split] = {}
     skipped, examples = 0, list[str]()
+    present = set(tree.files)
     for split, csv_name in sorted(label_csvs.items(), key=lambda kv: (kv[0] != "train", kv[0])):
         names, counts, bad = ferplus.read_labels(tree.open_text(csv_name))
         skipped += bad
         labels = ferplus.majority(counts)
         dist = ferplus.distribution(counts)
         folder = PurePosixPath(csv_name).parent
-        present = set(tree.files)
-        imgs, kept_labels, kept_votes, kept = [], [], [], []
-        for name, label, votes in zip(names, labels, dist):
-            if label < 0:
-                continue  # tied, or contempt / unknown / not a face on top: no label of ours
-            member = (folder / PurePosixPath(name).name).as_posix()
-            img = _decode(tree.read(member), size) if member in present else None
-            if img is None:
-                skipped += 1
-                if len(examples) < 5:
-                    examples.append(member)
-                continue
-            imgs.append(img)
-            kept_labels.append(label)
-            kept_votes.append(votes)
-            kept.append(member)
+        # tied, or contempt / unknown / not a face on top (label -1): no label of ours
+        rows = [i for i in range(len(names)) if labels[i] >= 0]
+        members = [(folder / PurePosixPath(names[i]).name).as_posix() for i in rows]
+        ok, imgs = _read_faces(tree, members, size, examples, present)
+        skipped += len(members) - len(ok)
         if imgs:
-            splits[split] = Split(
-                np.stack(imgs), np.array(kept_labels, np.int64), kept, np.stack(kept_votes)
-            )
+            idx = [rows[i] for i in ok]
+            splits[split] = Split(np.stack(imgs), labels[idx], [members[i] for i in ok], dist[idx])
     if not splits:
         raise UserError(f"No readable labelled faces in {source}.", f"Expected {EXPECTED}.")
     return Dataset(source, splits, skipped=skipped, skipped_examples=examples)
