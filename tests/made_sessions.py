@@ -18,3 +18,20 @@ def happy_session(folder: Path, frames: int = 20) -> Path:
         rec.add(FrameResult(i, [face]), i / 10)
     rec.finish()
     return folder
+
+
+def three_people_session(folder: Path) -> Path:
+    """Tracks 1 and 2 seen together (frames 0-9: two people), track 3 alone later (frames 12-19:
+    track 1's person come back)."""
+    rec = SessionRecorder(folder, source="test", detector="yunet", model="fer_net", fps=10.0)
+    for i in range(20):
+        probs = {c: 0.05 for c in CLASSES}
+        probs["happy"] = 0.7
+        ids = (1, 2) if i < 10 else (3,) if i >= 12 else ()
+        faces = [
+            FaceResult((10 + 80 * k, 10, 60, 60), probs, "happy", 0.7, "", track_id=t)
+            for k, t in enumerate(ids)
+        ]
+        rec.add(FrameResult(i, faces), i / 10)
+    rec.finish()
+    return folder

@@ -84,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     from fer_desktop.core.support.threads import configure_threads
 
     setup_logging(stderr=args.command not in (None, "gui"))  # the GUI shows messages in windows
+    from fer_desktop.core.support.resources import user_folder_notice
+
+    if args.command not in (None, "gui") and (notice := user_folder_notice()):
+        print(f"fer-desktop: note: {notice}", file=sys.stderr)  # the window shows it itself
     install_cli_excepthook()
     configure_threads()  # once, before any model is loaded
     as_json = bool(getattr(args, "json", False))

@@ -48,7 +48,18 @@ def add_pipeline_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=BACKEND_CHOICES, help=BACKEND_HELP)
     p.add_argument("--precision", choices=PRECISIONS, help="classifier precision on CPU")
     p.add_argument(
-        "--detect-every", type=int, help="run the detector every N frames, track in between"
+        "--detect-every",
+        type=int,
+        help="search the whole frame for faces every N frames; in between look for each known "
+        "face only near where it was (and the whole frame when one is lost). 1 = every frame, "
+        "the reference path (default: settings, 10)",
+    )
+    p.add_argument(
+        "--full-detect",
+        dest="detect_every",
+        action="store_const",
+        const=1,
+        help="the same as --detect-every 1: the whole frame on every frame",
     )
     p.add_argument("--yolo-imgsz", type=int, help="YOLO input size (multiple of 32; default 640)")
 

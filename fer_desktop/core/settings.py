@@ -31,13 +31,17 @@ class Settings:
     crop_margin: float | None = None
     smoothing: float = 0.9  # past's weight per 1/30 s (tau 0.32 s); 0 = off
     threshold: float = 0.5  # below: "uncertain"; chosen on FER+ Valid (MODEL_CARD.md): faces under it are right less than half the time
-    detect_every: int = 1
+    # The whole frame is searched for faces every N frames, each known face near its last box
+    # in between (and the whole frame when one is lost): same labels, several times faster
+    # (docs/benchmarks.md, issue 29). 1 = every frame, the reference path.
+    detect_every: int = 10
     mirror: bool = True
     loop_video: str = "auto"  # auto (files under 30 s) | always | never
     last_source: str = "0"
     record_video: bool = False  # Record (Live) and Analyse (Videos) also write annotated.mp4
     # 2: confidences are calibrated (issue 17); a file without it was saved by an older version.
-    settings_version: int = 2
+    # 3: detect_every 1 was the old default (boxes reused unchanged), not a choice (issue 29).
+    settings_version: int = 3
 
     def validate(self) -> Settings:
         problems = []
@@ -80,6 +84,10 @@ class Settings:
         if "settings_version" not in d and d.get("threshold") == 0.4:
             # The old default on uncalibrated confidences; on calibrated ones it is 0.35.
             d = {**d, "threshold": cls.threshold}
+        version = d.get("settings_version")
+        if not (isinstance(version, int) and version >= 3) and d.get("detect_every") == 1:
+            d = {**d, "detect_every": cls.detect_every}  # the old default: region tracking now
+        d = {**d, "settings_version": cls.settings_version}
         return cls(**d).validate()
 
     @staticmethod

@@ -22,11 +22,16 @@ from PySide6.QtWidgets import (
 
 from fer_desktop import __version__
 from fer_desktop.core import choices
-from fer_desktop.core.pipeline.shared_models import load_models
+from fer_desktop.core.pipeline.shared_models import LoadedModels, load_models, models_key
 from fer_desktop.core.settings import Settings
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import unique_path
-from fer_desktop.core.support.resources import FULL_BUILD_HINT, torch_available, user_data_dir
+from fer_desktop.core.support.resources import (
+    FULL_BUILD_HINT,
+    torch_available,
+    user_data_dir,
+    user_folder_notice,
+)
 from fer_desktop.ui.errors import show_error
 from fer_desktop.ui.live.tab import LiveTab
 from fer_desktop.ui.photos.tab import PhotoTab
@@ -115,7 +120,7 @@ def training_page() -> QWidget:
     """The Training tab, or where PyTorch is missing (the default bundle) a page saying why."""
     if not torch_available():
         return NoTrainingPage()
-    from fer_desktop.ui.training.tab import TrainingTab  # imports torch (the model zoo)
+    from fer_desktop.ui.training.tab import TrainingTab  # torch-free (issue 33)
 
     return TrainingTab()
 
@@ -140,6 +145,37 @@ def load_settings() -> tuple[Settings, UserError | None]:
         return Settings(), UserError(err.message, hint)
 
 
+# The settings the models are built from (shared_models.models_key): what a failed load reverts.
+MODEL_FIELDS = ("detector", "detector_weights", "yolo_imgsz", "model", "device", "precision",
+                "backend", "tta", "crop_margin", "accurate")  # fmt: skip
+
+
+def _model_fields(settings: Settings) -> dict:
+    return {f: getattr(settings, f) for f in MODEL_FIELDS}
+
+
+def _went_back_to(failed: dict, target: dict) -> str:
+    """What the app runs now, in the menus' words, for the fields that changed."""
+    parts = []
+    if failed["model"] != target["model"]:
+        parts.append(
+            f"the model {Path(target['model']).name}" if target["model"] else "the default model"
+        )
+    if (
+        failed["detector"] != target["detector"]
+        or failed["detector_weights"] != target["detector_weights"]
+    ):
+        name = DETECTOR_TEXT.get(target["detector"], target["detector"]).replace("&", "")
+        parts.append(f"the detector {name}")
+    if failed["accurate"] != target["accurate"]:
+        parts.append("accurate mode " + ("on" if target["accurate"] else "off"))
+    rest = [f for f in MODEL_FIELDS if failed[f] != target[f]]
+    rest = [f for f in rest if f not in ("model", "detector", "detector_weights", "accurate")]
+    if rest:
+        parts.append("the previous " + ", ".join(f.replace("_", " ") for f in rest))
+    return " and ".join(parts) or "the settings that worked"
+
+
 class MainWindow(QMainWindow):
     def __init__(
         self,
@@ -158,6 +194,12 @@ class MainWindow(QMainWindow):
             settings, problem = load_settings()
         self.settings = settings
         self.models = ModelService(self, loader=models_loader)  # one set of models for both tabs
+        # A choice whose models cannot load is not kept: the app goes back to what worked (or
+        # the defaults), says so once, and the menus show what runs (issue 32).
+        self._worked: dict | None = None  # the model settings of the last load that worked
+        self.models.fallback = self._fall_back
+        self.models.loaded.connect(self._on_models_loaded)
+        self.models.fell_back.connect(self._on_fell_back)
         self.live_tab = LiveTab(settings=settings, models=self.models, preload=preload)
         self.photo_tab = PhotoTab(settings=settings, models=self.models)
         self.videos_tab = VideosTab(settings=settings, models=self.models)
@@ -237,6 +279,11 @@ class MainWindow(QMainWindow):
         self._action(m, "&About fer-desktop", self._about)
 
     def _build_status_bar(self) -> None:
+        notice = user_folder_notice()  # a read-only user folder: the app runs, saves nothing
+        self.home_notice = QLabel(f"\u26a0 {notice}" if notice else "")
+        self.home_notice.setWordWrap(True)
+        self.home_notice.setVisible(bool(notice))
+        self.statusBar().addWidget(self.home_notice, 1)
         self.status_labels = {
             k: QLabel(f"{k.capitalize()}: loading…") for k in ("detector", "model", "device")
         }
@@ -306,10 +353,46 @@ class MainWindow(QMainWindow):
         self.apply_settings()
 
     def apply_settings(self) -> None:
-        for act in self.detector_actions.actions():
-            act.setChecked(act.data() == self.settings.detector)
+        self._sync_menus()
         self.live_tab.apply_settings()
         self.photo_tab.apply_settings()
+
+    def _sync_menus(self) -> None:
+        """The Detector and Model menus tick what the settings name (what runs)."""
+        for act in self.detector_actions.actions():
+            act.setChecked(act.data() == self.settings.detector)
+        self.accurate_action.setChecked(self.settings.accurate)
+
+    def _on_models_loaded(self, models: LoadedModels) -> None:
+        if models.key == models_key(self.settings):
+            self._worked = _model_fields(self.settings)
+
+    def _fall_back(self, err: UserError) -> tuple[Settings, UserError] | None:
+        """ModelService.fallback: put the model settings back to the last ones that loaded, or
+        to the defaults; None when they are what failed (then the tabs report the failure)."""
+        failed = _model_fields(self.settings)
+        for target in (self._worked, _model_fields(Settings())):
+            if target is not None and target != failed:
+                break
+        else:
+            return None
+        for f, v in target.items():
+            setattr(self.settings, f, v)
+        self._sync_menus()
+        retry = (
+            "Detector ▸ Fetch YOLOv8 face detector… downloads its weights (about 6 MB)."
+            if failed["detector"] != target["detector"] and failed["detector"] == "yolo"
+            else "Model ▸ Load model… chooses another; Model ▸ Use default model "
+            "is the shipped one."
+        )
+        told = UserError(
+            err.message, f"The app went back to {_went_back_to(failed, target)}. {retry}"
+        )
+        return self.settings, told
+
+    def _on_fell_back(self, err: UserError) -> None:
+        show_error(self, err)
+        self.statusBar().showMessage(err.hint, 15000)
 
     def _on_pipeline_changed(self, info: dict) -> None:
         for key, label in self.status_labels.items():
@@ -333,7 +416,48 @@ class MainWindow(QMainWindow):
         except (TypeError, ValueError):
             pass
 
+    def busy_texts(self) -> list[str]:
+        """What closing the window now would stop (a recording, an analysis, a training)."""
+        texts = []
+        if self.live_tab.record.recording:
+            texts.append("A recording runs: closing stops it and saves what was recorded.")
+        if self.videos_tab.running or self.videos_tab.queue.running:
+            texts.append(
+                "Videos are being analysed: closing stops them; Analyse all on the same queue "
+                "later finishes the rest."
+            )
+        busy = getattr(self.training_tab, "busy_text", None)
+        if busy is not None and (text := busy()):
+            texts.append(text)
+        return texts
+
+    def _ask_close(self, texts: list[str]) -> None:
+        """Close only once the user says so (a window-modal question; never a nested loop)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Close fer-desktop?",
+            "\n".join(texts) + "\n\nClose anyway?",
+            QMessageBox.StandardButton.Close | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def answered(button) -> None:
+            if box.standardButton(button) == QMessageBox.StandardButton.Close:
+                self._close_confirmed = True
+                self.close()
+
+        box.buttonClicked.connect(answered)
+        self.close_question = box
+        box.open()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        texts = [] if getattr(self, "_close_confirmed", False) else self.busy_texts()
+        if texts:
+            event.ignore()  # asked first: the answer closes the window again
+            self._ask_close(texts)
+            return
         self.live_tab.shutdown()
         self.photo_tab.shutdown()
         self.videos_tab.shutdown()

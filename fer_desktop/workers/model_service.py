@@ -19,12 +19,19 @@ class ModelService(QObject):
     """`request(settings)` loads the models those settings name, unless they are loaded/loading;
     `when_ready(settings, callback, owner=...)` runs the callback with them, now or once loaded.
 
-    Signals: `loading()` when a load starts, `loaded(LoadedModels)`, `failed(UserError)`.
+    Signals: `loading()` when a load starts, `loaded(LoadedModels)`, `failed(UserError)`,
+    `fell_back(UserError)` when a failed load was replaced by one of settings that worked.
+
+    `fallback`: set by the main window, called with the error of a failed load; it may put the
+    shared settings back to models that load (the last ones that did, or the defaults) and return
+    those settings (and the message saying so), or None. Then nothing fails: every wait moves to
+    the fallback's models, and `fell_back` tells the user once, instead of every tab failing.
     """
 
     loading = Signal()
     loaded = Signal(object)
     failed = Signal(object)
+    fell_back = Signal(object)
 
     def __init__(self, parent: QObject | None = None, *, loader: Callable = load_models) -> None:
         super().__init__(parent)
@@ -32,6 +39,7 @@ class ModelService(QObject):
         self.models: LoadedModels | None = None
         self.loading_key: tuple | None = None
         self.loads = 0  # how many loads were started (the app must not load twice)
+        self.fallback: Callable[[UserError], tuple[object, UserError] | None] | None = None
         self._waiting: dict[object, tuple[tuple, Callable[[LoadedModels], None]]] = {}
         self._task = LatestTask("Loading the face detector and emotion model", self)
         self._task.finished.connect(self._on_loaded)
@@ -96,6 +104,17 @@ class ModelService(QObject):
 
     def _on_failed(self, err: UserError) -> None:
         self.loading_key = None
+        back = self.fallback(err) if self.fallback is not None else None
+        if back is not None:
+            settings, told = back
+            waits = list(self._waiting.items())
+            self._waiting.clear()
+            self.fell_back.emit(told)
+            for owner, (_key, callback) in waits:  # they wait for what runs now
+                self.when_ready(settings, callback, owner=owner)
+            if not waits:
+                self.request(settings)
+            return
         self.failed.emit(err)  # a handler can still ask waiting(owner): was it waiting?
         self._waiting.clear()
 

@@ -166,3 +166,25 @@ def test_small_build_window_says_training_and_yolo_need_the_full_build(qtbot, mo
         monkeypatch.delenv("FER_DESKTOP_NO_TORCH")
         resources.torch_available.cache_clear()
     assert resources.torch_available()  # this install has torch
+
+
+def test_the_window_with_its_training_tab_starts_without_torch(tmp_path: Path) -> None:
+    """On a full install (torch importable), the main window and its Training tab (the form
+    lists the architectures) start without importing torch (issue 33): the architectures' names
+    and sizes come from a torch-free registry (core/classify/arch_names.py)."""
+    r = _run(
+        """
+        from PySide6.QtWidgets import QApplication
+        app = QApplication([])
+        from fer_desktop.core.support.resources import torch_available
+        from fer_desktop.ui.main_window import MainWindow
+        from fer_desktop.ui.training.tab import TrainingTab
+        win = MainWindow(preload=False)
+        tab = win.training_tab
+        result = [torch_available(), isinstance(tab, TrainingTab), tab.form.arch.count()]
+        win.close()
+        """,
+        tmp_path,
+    )
+    assert r["result"] == [True, True, 4]  # a full install: the real Training tab, 4 archs
+    assert r["heavy"] == [], r["heavy"]

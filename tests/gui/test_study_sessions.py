@@ -112,8 +112,8 @@ def test_markers_participants_segments_and_report(qtbot, monkeypatch, tmp_path):
 
     study.markers.item(1, 1).setText("Question")  # the user edits the name cell
     study.people.item(0, 1).setText("Participant A")
-    study.merge_from.setCurrentText("3")
-    study.merge_into.setCurrentText("1")
+    study.merge_from.setCurrentIndex(study.merge_from.findText("3: Face 3"))  # as a user picks
+    study.merge_into.setCurrentIndex(study.merge_into.findText("1: Participant A"))
     study.merge_button.click()
     view = next(w for w in QApplication.topLevelWidgets() if w is view)
     assert (

@@ -49,6 +49,16 @@ def load_checkpoint(path: str | Path) -> dict:
     return load(path)
 
 
+def _export_hint(pt: Path) -> str:
+    """How to make a .pt usable here: export it where PyTorch is (never here if it is not)."""
+    if torch_available():
+        return EXPORT_HINT.format(pt=pt) + "."
+    return (
+        "Choose its .onnx export instead (fer-train writes one beside best.pt), or export it on a "
+        "machine with PyTorch: python -m fer_training.export " + pt.name + ". " + FULL_BUILD_HINT
+    )
+
+
 def _require_torch(name: str) -> None:
     if not torch_available():
         raise UserError(
@@ -140,7 +150,7 @@ class EmotionClassifier:
             self._load_torch(pt, device, precision)
         elif backend != "auto" or (onnx is not None and not _wants_torch(device, precision)):
             if onnx is None:
-                raise UserError(f"{self.path.name}: {why_not_onnx}.", EXPORT_HINT.format(pt=pt))
+                raise UserError(f"{self.path.name}: {why_not_onnx}.", _export_hint(pt or self.path))
             self._load_onnx(onnx, engine)
         elif pt is None:  # an export alone, with settings that would prefer a GPU: CPU it is
             assert onnx is not None  # found() gives a .pt, an .onnx or both
@@ -148,8 +158,7 @@ class EmotionClassifier:
         else:  # a GPU or bf16/fp16 was asked for, or the .pt has no usable export
             if not torch_available():
                 raise UserError(
-                    f"{pt.name} cannot run in this build: {why_not_onnx}.",
-                    EXPORT_HINT.format(pt=pt) + " (with a Python install). " + FULL_BUILD_HINT,
+                    f"{pt.name} cannot run in this build: {why_not_onnx}.", _export_hint(pt)
                 )
             if why_not_onnx:
                 log.info("%s runs on torch: %s", pt.name, why_not_onnx)

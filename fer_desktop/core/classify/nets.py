@@ -7,40 +7,29 @@ checkpoint. Add a model with `@register(...)`; the training loop never needs to 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 
+from fer_desktop.core.classify.arch_names import ARCH_INFO, ArchInfo
+
 
 @dataclass(frozen=True)
-class ArchSpec:
-    name: str
-    build: Callable[..., nn.Module]
-    input_size: int
-    in_channels: int
-    description: str
-    size: str = ""  # e.g. "1.2 M weights"
-    # Training images per second on a 2-core laptop CPU (measured where given; 0 = unknown):
-    # the Training tab's time estimate.
-    cpu_images_per_s: float = 0.0
+class ArchSpec(ArchInfo):
+    """An architecture's torch-free facts (`arch_names.ARCH_INFO`) and its builder."""
+
+    build: Callable[..., nn.Module] = nn.Identity
 
 
 ARCHITECTURES: dict[str, ArchSpec] = {}
 
 
-def register(
-    name: str,
-    input_size: int,
-    in_channels: int,
-    description: str,
-    size: str = "",
-    cpu_images_per_s: float = 0.0,
-):
+def register(name: str):
+    """Register the builder of `name`, an architecture listed in `arch_names.ARCH_INFO`."""
+
     def deco(fn: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-        ARCHITECTURES[name] = ArchSpec(
-            name, fn, input_size, in_channels, description, size, cpu_images_per_s
-        )
+        ARCHITECTURES[name] = ArchSpec(**asdict(ARCH_INFO[name]), build=fn)
         return fn
 
     return deco
@@ -71,13 +60,7 @@ def _conv_bn(
 # --- simple_cnn: the project's first model -------------------------------------------------------
 
 
-@register(
-    "simple_cnn",
-    48,
-    1,
-    "The project's first CNN: 4 conv (64-128-512-512) + FC 256-512.",
-    size="4.5 M weights",
-)
+@register("simple_cnn")
 def simple_cnn(num_classes: int = 7, dropout: float = 0.25) -> nn.Module:
     def block(cin: int, cout: int, k: int) -> nn.Sequential:
         return nn.Sequential(
@@ -154,14 +137,7 @@ class FerNet(nn.Module):
         return self.head(self.features(x))
 
 
-@register(
-    "fer_net",
-    48,
-    1,
-    "Project's own compact residual VGG: accurate and about 2 ms per face.",
-    size="1.2 M weights",
-    cpu_images_per_s=300.0,  # measured: 280-330 img/s, 2 cores with AVX-512 BF16 (MODEL_CARD.md)
-)
+@register("fer_net")
 def fer_net(num_classes: int = 7, **kwargs) -> nn.Module:
     if "widths" in kwargs:
         kwargs["widths"] = tuple(kwargs["widths"])
@@ -170,14 +146,7 @@ def fer_net(num_classes: int = 7, **kwargs) -> nn.Module:
     return FerNet(num_classes=num_classes, **kwargs)
 
 
-@register(
-    "tiny_cnn",
-    48,
-    1,
-    "A very small fer_net (about 14 k weights): smoke tests, trains in seconds, not accurate.",
-    size="14 k weights",
-    cpu_images_per_s=3000.0,
-)
+@register("tiny_cnn")
 def tiny_cnn(num_classes: int = 7, dropout: float = 0.1) -> nn.Module:
     return FerNet(
         num_classes=num_classes, widths=(8, 16, 24, 32), depths=(1, 1, 1, 1), dropout=dropout
@@ -312,13 +281,12 @@ class InceptionResNetV2(nn.Module):
         return self.head(self.blocks(self.stem(x)))
 
 
-@register(
-    "inception_resnet_v2",
-    299,
-    1,
-    "Inception-ResNet-V2 (299x299): large; hours per epoch on a CPU, meant for a GPU.",
-    size="54 M weights",
-    cpu_images_per_s=4.0,
-)
+@register("inception_resnet_v2")
 def inception_resnet_v2(num_classes: int = 7, **kwargs) -> nn.Module:
     return InceptionResNetV2(num_classes=num_classes, **kwargs)
+
+
+if set(ARCHITECTURES) != set(ARCH_INFO):  # every listed name has a builder, and only those
+    raise ImportError(
+        f"arch_names.ARCH_INFO {sorted(ARCH_INFO)} and the builders {sorted(ARCHITECTURES)} differ"
+    )

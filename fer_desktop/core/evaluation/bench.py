@@ -159,6 +159,7 @@ def run_bench(
         "device": str(pipeline.classifier.device),
         "precision": pipeline.classifier.precision,
         "detect_every": pipeline.detect_every,
+        "full_detections": pipeline.full_detections,  # frames searched whole (warm-up excluded)
         "recording": None
         if session is None
         else {

@@ -44,6 +44,9 @@ PHOTO_CSV_COLUMNS = (
     "confidence",
     *CLASSES,
     "emoji",
+    "detector_score",  # how sure the face detector was of this face (0-1)
+    "threshold",  # below it the label is "uncertain" (the threshold these photos were shown with)
+    "folder",  # the photo's folder (two photos of one name in two folders stay apart)
 )
 DISPLAY_MAX_SIDE = 2048  # the GUI keeps a copy this size, not the full 20 MP image
 _SAVE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
@@ -113,8 +116,13 @@ def _write_error(path: Path, exc: OSError) -> UserError:
     )
 
 
-def faces_csv_rows(image: str | Path, result: FrameResult | Sequence[FaceResult]) -> list[dict]:
-    """One CSV row (a dict keyed by PHOTO_CSV_COLUMNS) per face of one image; faces numbered from 1."""
+def faces_csv_rows(
+    image: str | Path,
+    result: FrameResult | Sequence[FaceResult],
+    threshold: float | None = None,
+) -> list[dict]:
+    """One CSV row (a dict keyed by PHOTO_CSV_COLUMNS) per face of one image; faces numbered
+    from 1. `threshold`: the one the labels were decided with ("" when unknown)."""
     faces = result.faces if isinstance(result, FrameResult) else result
     name = Path(image).name
     rows = []
@@ -132,6 +140,9 @@ def faces_csv_rows(image: str | Path, result: FrameResult | Sequence[FaceResult]
         }
         row.update({c: round(float(f.probabilities.get(c, 0.0)), 4) for c in CLASSES})
         row["emoji"] = f.emoji
+        row["detector_score"] = round(float(f.detector_score), 4)
+        row["threshold"] = "" if threshold is None else round(float(threshold), 4)
+        row["folder"] = str(Path(image).parent)
         rows.append(row)
     return rows
 
@@ -152,7 +163,7 @@ def write_faces_csv(rows: Iterable[dict], path: str | Path, overwrite: bool = Fa
 
 
 def save_batch(
-    items: Iterable[tuple[Path, FrameResult]], out_dir: str | Path
+    items: Iterable[tuple[Path, FrameResult]], out_dir: str | Path, threshold: float | None = None
 ) -> tuple[list[Path], list[str]]:
     """Full-resolution annotated copies of already processed photos plus one faces.csv.
 
@@ -167,7 +178,7 @@ def save_batch(
         try:
             img = load_image(path)
             written.append(save_annotated(render_annotated(img, result.faces), path, out_dir))
-            rows += faces_csv_rows(path, result)
+            rows += faces_csv_rows(path, result, threshold)
         except UserError as exc:
             problems.append(str(exc))
     if written:

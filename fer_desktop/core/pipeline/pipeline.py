@@ -13,14 +13,19 @@ from fer_desktop.core.classify.crops import CropSpec
 from fer_desktop.core.detectors import FaceDetector
 from fer_desktop.core.emotions import UNCERTAIN, emoji_for
 from fer_desktop.core.geometry import int_box
+from fer_desktop.core.pipeline.regions import detect_near, drop_duplicates
 from fer_desktop.core.pipeline.tracking import FaceTracker, LabelRule, TrackConfirmer
-from fer_desktop.core.types import Detection, FaceResult, FrameResult
+from fer_desktop.core.types import FaceResult, FrameResult
 
 
 class Pipeline:
     """One frame in, one result per face out. Keeps tracks between calls of `process`.
 
-    `detect_every` > 1 reuses the tracked boxes between detections (faster on slow CPUs).
+    `detect_every` N > 1: the whole frame is searched for faces every N frames; in between each
+    tracked face is detected again only in a small region around its last box (`regions.py`),
+    and the whole frame at once when one of them is not found there (a face lost, or a box that
+    was a false detection). New faces appear within N frames. N = 1 searches every frame
+    (the reference path: `--detect-every 1`).
     """
 
     def __init__(
@@ -41,6 +46,7 @@ class Pipeline:
         self.labels = LabelRule(threshold=threshold)
         self._last_boxes: list = []
         self._count = 0
+        self.full_detections = 0  # frames searched whole (the rest: regions only)
 
     @property
     def smoothing(self) -> float:
@@ -64,6 +70,7 @@ class Pipeline:
         self.labels.reset()
         self._last_boxes = []
         self._count = 0
+        self.full_detections = 0
 
     def _face(
         self, track_id: int, box, probs: np.ndarray, score: float, shown: int | None | str = "now"
@@ -99,10 +106,15 @@ class Pipeline:
         tracker's clock; a video analysis passes the video's own time)."""
         t0 = time.perf_counter()
         captured_at = t0 if captured_at is None else captured_at
-        if not track or self._count % self.detect_every == 0 or not self._last_boxes:
+        dets = None
+        if track and self.detect_every > 1 and self._count % self.detect_every and self._last_boxes:
+            near = [detect_near(self.detector, frame, b) for b in self._last_boxes]
+            if all(d is not None for d in near):
+                dets = drop_duplicates([d for d in near if d is not None])
+        if dets is None:  # the frame's turn, or a face was not where it was: search it whole
             dets = self.detector.detect(frame)
-        else:
-            dets = [Detection(b) for b in self._last_boxes]  # reused boxes carry no landmarks
+            self.full_detections += 1
+            self._count = 0
         self._count += 1
         t1 = time.perf_counter()
         boxes = [d.box for d in dets]

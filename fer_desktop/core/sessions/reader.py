@@ -72,6 +72,27 @@ class SessionData:
     def markers(self) -> list[Marker]:
         return self.annotations.markers
 
+    def merge(self, track_id: int, into: int) -> None:
+        """Record that participant `track_id` is participant `into` seen at another time.
+
+        Two faces seen in the same frame are two people: such a merge is refused (UserError),
+        as is a merge into itself."""
+        a, b = self.tracks.get(track_id), self.tracks.get(into)
+        if a is None or b is None:
+            raise UserError(
+                f"Track {track_id if a is None else into} is not in this session.",
+                "Choose tracks from the list.",
+            )
+        both = np.intersect1d(a.frames, b.frames).size
+        if both:
+            raise UserError(
+                f"Tracks {track_id} and {into} are both in {both} frame(s): two faces seen at "
+                "once, not one person seen again.",
+                "Merge joins one person's tracks from different times; choose two tracks that "
+                "never share a frame.",
+            )
+        self.annotations.merge(track_id, into)
+
 
 def merge_tracks(raw: dict[int, TrackTimeline], a: Annotations) -> dict[int, TrackTimeline]:
     """One timeline per participant: merged tracks joined in time order, under the first id."""

@@ -72,12 +72,16 @@ def setup_logging(*, stderr: bool = False, level: int = logging.INFO) -> Path:
         for h in root.handlers
     )
     if not have_file:
-        handler = _PrivateRotatingFileHandler(
-            path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=False
-        )
-        handler.setFormatter(_RedactingFormatter(FORMAT))
-        handler.set_name("fer-desktop-file")
-        root.addHandler(handler)
+        try:
+            handler = _PrivateRotatingFileHandler(
+                path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=False
+            )
+        except OSError:  # a read-only user folder: no log file (user_folder_notice says so)
+            handler = None
+        if handler is not None:
+            handler.setFormatter(_RedactingFormatter(FORMAT))
+            handler.set_name("fer-desktop-file")
+            root.addHandler(handler)
     if stderr and not any(h.get_name() == "fer-desktop-stderr" for h in root.handlers):
         console = _StderrHandler()
         console.setFormatter(_RedactingFormatter("%(levelname)s %(name)s: %(message)s"))

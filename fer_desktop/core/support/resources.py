@@ -42,8 +42,38 @@ def user_data_dir() -> Path:
         else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False, roaming=True))
     )
     if not path.is_dir():
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)  # settings, sessions, the log
+        try:
+            path.mkdir(parents=True, exist_ok=True, mode=0o700)  # settings, sessions, the log
+        except OSError:
+            pass  # a read-only disk: user_folder_problem() says so, each writer reports its own
     return path
+
+
+@functools.cache
+def user_folder_problem() -> str | None:
+    """Why the per-user folder cannot be written (None when it can): the app then runs with
+    its defaults and says once that settings, log and recordings are not saved. Checked once
+    per process (a probe file is created and removed)."""
+    import tempfile
+
+    path = user_data_dir()
+    try:
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-check-"):
+            pass
+    except OSError as exc:
+        return f"{path} cannot be written ({exc.strerror or type(exc).__name__})"
+    return None
+
+
+def user_folder_notice() -> str | None:
+    """The one line the window and the command line show when the user folder is unusable."""
+    problem = user_folder_problem()
+    if problem is None:
+        return None
+    return (
+        f"{problem}: settings and the log are not saved this time (set FER_DESKTOP_HOME to a "
+        "writable folder to keep them)."
+    )
 
 
 def annotated_dir() -> Path:

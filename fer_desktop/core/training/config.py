@@ -127,7 +127,7 @@ class TrainConfig:
         return cls.from_dict(d)
 
     def validate(self) -> None:
-        from fer_desktop.core.classify.nets import ARCHITECTURES
+        from fer_desktop.core.classify.arch_names import ARCH_INFO as ARCHITECTURES
 
         problems = []
         if self.arch not in ARCHITECTURES:

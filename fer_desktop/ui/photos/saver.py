@@ -31,7 +31,9 @@ class PhotoSaver(QObject):
         self._task.finished.connect(self._on_saved)
         self._task.failed.connect(self._on_failed)
 
-    def save(self, entries: list[PhotoEntry], folder: str | Path) -> bool:
+    def save(
+        self, entries: list[PhotoEntry], folder: str | Path, threshold: float | None = None
+    ) -> bool:
         """Start saving the processed `entries`; False (and a message) when there are none."""
         done = [e for e in entries if e.status == "done"]
         if not done:
@@ -44,7 +46,8 @@ class PhotoSaver(QObject):
             )
             return False
         self.status.emit(f"Saving {len(done)} annotated image(s)…")
-        self._task.run(photos.save_batch, [(e.path, e.result) for e in done], Path(folder))
+        items = [(e.path, e.result) for e in done]
+        self._task.run(photos.save_batch, items, Path(folder), threshold)
         return True
 
     def wait(self, timeout: float | None = None) -> bool:

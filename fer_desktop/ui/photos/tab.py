@@ -189,7 +189,8 @@ class PhotoTab(QWidget):
     def save_to(self, folder: str | Path) -> None:
         """Write annotated copies and faces.csv into `folder` in the background (`saved` reports)."""
         self._save_folder = str(folder)
-        if self._saver.save(self.entries, folder):
+        threshold = self.pipeline.threshold if self.pipeline is not None else None
+        if self._saver.save(self.entries, folder, threshold):
             self.save_button.setEnabled(False)
 
     def apply_settings(self) -> None:
@@ -269,9 +270,16 @@ class PhotoTab(QWidget):
         done, failed = self.list.count_status("done"), self.list.count_status("failed")
         clf = self.pipeline.classifier if self.pipeline is not None else None
         ran = f" Accurate mode: {clf.name}." if clf is not None and clf.arch == "ensemble" else ""
+        shown = (
+            f' Faces below {self.pipeline.threshold:.0%} are "uncertain" (Live\'s Min. '
+            "confidence; saved in faces.csv)."
+            if self.pipeline is not None
+            else ""
+        )
         self._status(
             f"{done} image(s) processed"
             + (f", {failed} could not be used." if failed else ".")
+            + shown
             + ran
         )
         if self._batch_errors:

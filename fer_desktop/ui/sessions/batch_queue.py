@@ -68,7 +68,8 @@ class BatchQueue(QGroupBox):
         self.workers_spin.setValue(default_workers())
         self.workers_spin.setToolTip("Videos analysed at once, each in its own process")
         self.run_button = QPushButton("Analyse all")
-        self.run_button.clicked.connect(self.start)
+        # clicked(bool) would hand `checked` to start() as the job folder (issue 32)
+        self.run_button.clicked.connect(lambda _checked=False: self.start())
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel)
         top = QHBoxLayout()
@@ -110,6 +111,8 @@ class BatchQueue(QGroupBox):
         if self.running:
             return 0
         new = [p for p in expand_inputs(paths) if p not in self.videos]
+        if new:
+            self.job_dir = None  # a changed queue is a new job
         for p in new:
             self.videos.append(p)
             row = self.table.rowCount()
@@ -138,16 +141,21 @@ class BatchQueue(QGroupBox):
 
     def clear(self) -> None:
         if not self.running:
-            self.videos, self.info = [], None
+            self.videos, self.info, self.job_dir = [], None, None
             self.table.setRowCount(0)
             self.progress.setValue(0)
             self._update_buttons()
 
     def start(self, job_dir: str | Path | None = None) -> None:
-        """Analyse the queue into a new job folder (or `job_dir`: a stopped job goes on)."""
+        """Analyse the queue into `job_dir`; by default the folder of this queue's cancelled or
+        ended job (its finished videos are kept, the rest analysed: docs/batch.md), or a new one
+        once the queue changed."""
         if self.running or not self.videos:
             return
-        self.job_dir = Path(job_dir) if job_dir else new_job_dir()
+        if job_dir:
+            self.job_dir = Path(job_dir)
+        elif self.job_dir is None:
+            self.job_dir = new_job_dir()
         self._stopping, self._active = False, True
         for row in range(self.table.rowCount()):
             self.table.item(row, 1).setText("queued")

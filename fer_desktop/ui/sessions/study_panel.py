@@ -148,13 +148,17 @@ class StudyPanel(QTabWidget):
             self.people.setItem(r, 0, first)
             self.people.setItem(r, 1, QTableWidgetItem(tr.name))
             self.people.setItem(r, 2, merged)
-        ids = [str(t) for t in sorted(data.tracks)]
+        # Each entry names the track and its participant; a reload (after a rename or a merge)
+        # keeps what the user had chosen, so a click never acts on another track (issue 32).
+        chosen = [c.currentData() for c in (self.merge_from, self.merge_into)]
         for combo in (self.merge_from, self.merge_into):
             combo.clear()
-            combo.addItems(ids)
-        if len(ids) > 1:
-            self.merge_into.setCurrentIndex(0)
-            self.merge_from.setCurrentIndex(1)
+            for tid, tr in sorted(data.tracks.items()):
+                combo.addItem(f"{tid}: {tr.name}" if tr.name else str(tid), tid)
+        ids = sorted(data.tracks)
+        for combo, old, default in zip((self.merge_from, self.merge_into), chosen, (1, 0)):
+            i = combo.findData(old) if old is not None else -1
+            combo.setCurrentIndex(i if i >= 0 else min(default, len(ids) - 1))
         self.merge_button.setEnabled(len(ids) > 1)
         self._fill_segments()
         self._filling = False
@@ -176,7 +180,7 @@ class StudyPanel(QTabWidget):
 
     def merge(self, track_id: int, into: int) -> None:
         try:
-            self.notes.merge(track_id, into)
+            self.data.merge(track_id, into)
         except UserError as err:
             show_error(self, err)
             return
@@ -206,8 +210,9 @@ class StudyPanel(QTabWidget):
             self.name_track(int(self.people.item(item.row(), 0).text()), item.text())
 
     def _merge(self) -> None:
-        if self.merge_from.count() > 1:
-            self.merge(int(self.merge_from.currentText()), int(self.merge_into.currentText()))
+        a, b = self.merge_from.currentData(), self.merge_into.currentData()
+        if a is not None and b is not None:
+            self.merge(int(a), int(b))
 
     def _window_changed(self, value: float) -> None:
         self.window_s = value or None

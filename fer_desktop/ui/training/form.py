@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fer_desktop.core.classify.nets import ARCHITECTURES
+from fer_desktop.core.classify.arch_names import ARCH_INFO as ARCHITECTURES
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.training.config import CHOICES, TrainConfig
 from fer_desktop.core.training.datasets import load_dataset

@@ -33,6 +33,11 @@ class RunStatus(QWidget):
         lay.addWidget(self.progress)
         lay.addWidget(self.status)
 
+    @property
+    def epochs_done(self) -> int:
+        """Complete epochs of the run shown (each has its checkpoint in last.pt)."""
+        return len(self._epoch_seconds)
+
     def reset(self, run_text: str, bar_text: str) -> None:
         self.run_label.setText(run_text)
         self.progress.setValue(0)

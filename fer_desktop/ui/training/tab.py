@@ -225,6 +225,18 @@ class TrainingTab(QWidget):
             )
         return text + "Model → Use default model goes back to the shipped model at any time."
 
+    def busy_text(self) -> str:
+        """What closing the window would stop, for its question ("" when nothing runs)."""
+        if not self.runner.is_running():
+            return ""
+        done = self.run_status.epochs_done
+        if done:
+            return (
+                f"Training runs: epoch {done} of {self.run_status.epochs} is saved; "
+                "Training ▸ Resume… goes on from there."
+            )
+        return "Training runs: its first epoch is not finished, so nothing of it is saved yet."
+
     def shutdown(self, timeout_ms: int = 30_000) -> None:
         """Stop a run and background checks; for the main window's closeEvent."""
         self.runner.stop_and_wait(timeout_ms)

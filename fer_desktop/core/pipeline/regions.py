@@ -1,0 +1,86 @@
+"""Find a known face again near where it was: detection in a small region instead of the frame.
+
+Between full-frame detections the pipeline looks for each tracked face only in a square region
+around its last box (the box grown by `GROW` of its size on every side), shrunk to `REGION_SIDE`
+pixels: the detector sees a few percent of a 720p frame's pixels, and the face still fills about
+a third of its input. Boxes and landmarks are mapped back to frame pixels. What trackers in this
+field do (MediaPipe's face pipeline): detect now and then, follow in between (issue 29).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from fer_desktop.core.detectors.base import clip_box
+from fer_desktop.core.geometry import iou
+from fer_desktop.core.types import Detection
+
+# The box grown by 0.75 of its size on each side: a face moving a quarter of its width between
+# two frames (fast head turns at 30 fps) stays well inside, and the face fills 40% of the region.
+GROW = 0.75
+# 160 px regions: the face is about 64 px there, inside YuNet's best range (its anchors start at
+# 10 px); smaller regions lost faces on the WIDER FACE photos, larger ones cost more (benchmarks).
+REGION_SIDE = 160
+
+
+def region_of(box, frame_w: int, frame_h: int, grow: float = GROW) -> tuple[int, int, int]:
+    """(x0, y0, side) of the square region around `box`, grown by `grow` of its longer side on
+    every side. It may reach outside the frame (that part is black)."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    side = max(x2 - x1, y2 - y1) * (1.0 + 2.0 * grow)
+    cx, cy = (x1 + x2) / 2.0, (y1 + y2) / 2.0
+    side = max(8.0, min(side, 2.0 * max(frame_w, frame_h)))
+    return round(cx - side / 2.0), round(cy - side / 2.0), round(side)
+
+
+def crop_region(frame: np.ndarray, x0: int, y0: int, side: int, out: int) -> np.ndarray:
+    """The `side` x `side` square at (x0, y0) of `frame`, black outside it, resized to `out`."""
+    h, w = frame.shape[:2]
+    ax0, ay0, ax1, ay1 = max(x0, 0), max(y0, 0), min(x0 + side, w), min(y0 + side, h)
+    if ax1 <= ax0 or ay1 <= ay0:
+        return np.zeros((out, out, 3), np.uint8)
+    part = frame[ay0:ay1, ax0:ax1]
+    if (ax0, ay0, ax1, ay1) != (x0, y0, x0 + side, y0 + side):
+        part = cv2.copyMakeBorder(
+            part, ay0 - y0, y0 + side - ay1, ax0 - x0, x0 + side - ax1, cv2.BORDER_CONSTANT, 0
+        )
+    interp = cv2.INTER_AREA if side > out else cv2.INTER_LINEAR
+    return cv2.resize(part, (out, out), interpolation=interp)
+
+
+def detect_near(detector, frame: np.ndarray, box, side: int = REGION_SIDE) -> Detection | None:
+    """The face nearest `box` found in its region (the best overlap with `box`, then the best
+    score), in frame pixels; None when the region holds no face."""
+    h, w = frame.shape[:2]
+    x0, y0, region = region_of(box, w, h)
+    small = crop_region(frame, x0, y0, region, side)
+    found = detector.detect(small)
+    if not found:
+        return None
+    s = region / side
+    best: Detection | None = None
+    best_key = (-1.0, -1.0)
+    for d in found:
+        bx1, by1, bx2, by2 = d.box
+        mapped = clip_box(bx1 * s + x0, by1 * s + y0, bx2 * s + x0, by2 * s + y0, w, h)
+        if mapped is None:
+            continue
+        key = (iou(mapped, box), d.score)
+        if key > best_key:
+            marks = None
+            if d.landmarks is not None:
+                marks = np.asarray(d.landmarks, np.float32) * s + np.array((x0, y0), np.float32)
+            best, best_key = Detection(mapped, d.score, marks), key
+    if best is None or best_key[0] <= 0.0:  # another face in the corner of the region
+        return None
+    return best
+
+
+def drop_duplicates(dets: list[Detection], overlap: float = 0.5) -> list[Detection]:
+    """Two tracks that found the same face: keep the better-scored box (NMS over regions)."""
+    kept: list[Detection] = []
+    for d in sorted(dets, key=lambda d: d.score, reverse=True):
+        if all(iou(d.box, k.box) < overlap for k in kept):
+            kept.append(d)
+    return kept
