@@ -73,11 +73,21 @@ class Settings:
 
     @classmethod
     def from_dict(cls, d: dict) -> Settings:
+        """Settings from a settings.json object: unknown keys, wrong types and values out of range
+        are one UserError naming every bad field (types checked before ranges: `"mirror": "no"`
+        is not true)."""
+        if not isinstance(d, dict):
+            raise UserError("The settings file does not hold an object.", "Fix or delete it.")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
             raise UserError(
                 f"Unknown setting(s): {', '.join(unknown)}.", f"Known: {', '.join(sorted(known))}."
+            )
+        wrong = [p for k, v in d.items() if (p := _type_problem(k, v))]
+        if wrong:
+            raise UserError(
+                "Invalid settings: " + "; ".join(wrong) + ".", "Fix or delete the settings file."
             )
         if d.get("detector") == "haar":  # the removed Haar cascade: YuNet is the offline one now
             d = {**d, "detector": "yunet"}
@@ -89,6 +99,28 @@ class Settings:
             d = {**d, "detect_every": cls.detect_every}  # the old default: region tracking now
         d = {**d, "settings_version": cls.settings_version}
         return cls(**d).validate()
+
+    @classmethod
+    def repair(cls, d: object) -> tuple[Settings, list[str]]:
+        """Settings from a settings.json object, keeping every good field: a field that is
+        unknown, of the wrong type or out of range takes its default, and is named in the
+        returned list (one line each)."""
+        if not isinstance(d, dict):
+            return cls(), ["the file does not hold an object: all settings are the defaults"]
+        good, problems = {}, []
+        for k, v in d.items():
+            try:
+                cls.from_dict({k: v})
+            except UserError as err:
+                problems.append(
+                    f"{err.message.removeprefix('Invalid settings: ').rstrip('.')}: the default is used"
+                )
+                continue
+            good[k] = v
+        try:
+            return cls.from_dict(good), problems
+        except UserError as err:  # fields that are good alone but not together
+            return cls(), [*problems, f"{err.message}: all settings are the defaults"]
 
     @staticmethod
     def path() -> Path:
@@ -110,3 +142,32 @@ class Settings:
         data = asdict(self)
         data["last_source"] = redact(self.last_source)  # a stream's password is never stored
         atomic_write_text(path or self.path(), json.dumps(data, indent=1), mode=PRIVATE_FILE)
+
+
+_KINDS = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
+
+
+def _type_problem(name: str, value: object) -> str | None:
+    """One line when `value` has the wrong JSON type for the setting `name`, else None."""
+    default = getattr(Settings, name, None)
+    if name == "crop_margin":
+        ok = value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+        kind = "null or a number"
+    else:
+        kind_t = next((t for t in (bool, int, float, str) if isinstance(default, t)), None)
+        if kind_t is None:
+            return None
+        if kind_t is float:
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+        elif kind_t is int:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, kind_t)
+        kind = _KINDS[kind_t]
+    if ok:
+        return None
+    try:
+        shown = json.dumps(value)[:40]
+    except (ValueError, TypeError, RecursionError):
+        shown = type(value).__name__
+    return f"{name} must be {kind} (it is {shown})"

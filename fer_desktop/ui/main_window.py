@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, SignalInstance
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -37,6 +37,7 @@ from fer_desktop.ui.live.tab import LiveTab
 from fer_desktop.ui.photos.tab import PhotoTab
 from fer_desktop.ui.sessions.session_view import open_session_dialog
 from fer_desktop.ui.sessions.videos_tab import VideosTab
+from fer_desktop.ui.widgets import fit_to_screen, keep_on_screen
 from fer_desktop.workers import gui_gc
 from fer_desktop.workers.model_service import ModelService
 
@@ -131,18 +132,33 @@ def window_settings() -> QSettings:
 
 
 def load_settings() -> tuple[Settings, UserError | None]:
-    """The user's settings, or defaults plus the reason when the file is broken (kept as a backup)."""
+    """The user's settings; a field that is wrong (type, range, unknown) takes its default and
+    the rest are kept; a file that cannot be read at all gives the defaults. The problem comes
+    back to be shown, and the file is kept as a backup (`settings.json.broken`)."""
+    import json
+
+    path = Settings.path()
     try:
         return Settings.load(), None
     except UserError as err:
-        path = Settings.path()
+        problems = [err.message]
+        settings = Settings()
+        try:
+            settings, problems = Settings.repair(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, RecursionError):
+            pass  # not JSON at all: the defaults
         backup = unique_path(path.with_name(path.name + ".broken"))
         try:
             path.rename(backup)
-            hint = f"It was kept as {backup.name}; the default settings are used now."
+            kept = f" The file was kept as {backup.name}."
         except OSError:
-            hint = "The default settings are used now."
-        return Settings(), UserError(err.message, hint)
+            kept = ""
+        return settings, UserError(
+            "Some settings could not be used: " + "; ".join(problems) + ".",
+            "The other settings are kept." + kept
+            if problems != [err.message]
+            else "The default settings are used now." + kept,
+        )
 
 
 # The settings the models are built from (shared_models.models_key): what a failed load reverts.
@@ -404,8 +420,9 @@ class MainWindow(QMainWindow):
         geometry = qs.value("geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
+            keep_on_screen(self)
         else:
-            self.resize(1280, 800)
+            fit_to_screen(self, 1280, 800)
         state = qs.value("state")
         if isinstance(state, QByteArray):
             self.restoreState(state)
@@ -451,6 +468,12 @@ class MainWindow(QMainWindow):
         box.buttonClicked.connect(answered)
         self.close_question = box
         box.open()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if not getattr(self, "_placed", False):  # the frame's size is known once shown
+            self._placed = True
+            QTimer.singleShot(0, lambda: keep_on_screen(self))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         texts = [] if getattr(self, "_close_confirmed", False) else self.busy_texts()

@@ -67,3 +67,33 @@ class ValueSlider(QWidget):
 
     def setValue(self, v: int) -> None:  # noqa: N802 - QSlider's name
         self.slider.setValue(v)
+
+
+def fit_to_screen(window: QWidget, width: int, height: int, near: QWidget | None = None) -> None:
+    """Size `window` to `width` x `height`, or less where the screen is smaller, and place it
+    wholly on the screen (of `near`, else its own): a window never opens partly off-screen
+    (issue 32: 1280x800 windows on a 1280x720 screen)."""
+    screen = (near.screen() if near is not None else None) or window.screen()
+    if screen is None:
+        window.resize(width, height)
+        return
+    area = screen.availableGeometry()
+    frame_extra = window.frameGeometry().size() - window.geometry().size()
+    w = max(1, min(width, area.width() - frame_extra.width()))
+    h = max(1, min(height, area.height() - frame_extra.height()))
+    window.resize(w, h)
+    x = area.x() + max(0, (area.width() - w - frame_extra.width()) // 2)
+    y = area.y() + max(0, (area.height() - h - frame_extra.height()) // 2)
+    window.move(x, y)
+
+
+def keep_on_screen(window: QWidget) -> None:
+    """A restored geometry from a bigger or other monitor, pulled back wholly onto the screen."""
+    screen = window.screen()
+    if screen is None:
+        return
+    area = screen.availableGeometry()
+    g = window.frameGeometry()
+    if area.contains(g):
+        return
+    fit_to_screen(window, min(window.width(), area.width()), min(window.height(), area.height()))

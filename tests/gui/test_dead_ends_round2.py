@@ -286,3 +286,36 @@ def test_a_threshold_change_while_recording_is_in_the_session_and_on_its_timelin
     ]
     assert any("threshold" in text and "0.55" in text for text in lines), lines
     views[0].close()
+
+
+def test_the_window_and_a_session_window_open_wholly_on_the_screen(qtbot, tmp_path):
+    """Issue 32: the main window (first start, no saved geometry) and a session window open
+    inside the screen's available area (the offscreen screen, 800x800, is smaller than both
+    windows' 1280x800; they asked for 1280x800 at (0, 0) before), and the main window's minimum
+    size fits a 1280x720 screen."""
+    from PySide6.QtWidgets import QApplication
+
+    from fer_desktop.ui.main_window import window_settings
+    from fer_desktop.ui.sessions.session_view import SessionView, open_session
+
+    qs = window_settings()
+    qs.remove("geometry")
+    qs.sync()
+    win = _window(qtbot)
+    area = win.screen().availableGeometry()  # offscreen: 800x800, narrower than the window's
+    hint = win.minimumSizeHint()  # minimum: it is as small as it can be, from the top-left
+    qtbot.wait(50)  # placed again once its frame is known
+    g = win.frameGeometry()
+    assert area.contains(g.topLeft()) and g.height() <= area.height(), (area, g)
+    assert win.width() <= max(area.width(), hint.width())
+    assert hint.width() <= 1280 and hint.height() <= 720, hint
+    folder = three_people_session(tmp_path / "s")
+    open_session(folder, win)
+    qtbot.wait(50)
+    views = [w for w in QApplication.topLevelWidgets() if isinstance(w, SessionView)]
+    assert len(views) == 1
+    v, vg = views[0], views[0].frameGeometry()
+    assert area.contains(vg.topLeft()) and vg.height() <= area.height(), vg
+    assert v.width() <= max(area.width(), v.minimumSizeHint().width())
+    assert v.minimumSizeHint().width() <= 1280 and v.minimumSizeHint().height() <= 720
+    v.close()

@@ -302,9 +302,39 @@ def test_broken_settings_file_is_reported_kept_and_replaced(qtbot, tmp_path, mon
     assert "Unknown setting(s): colour" in win.last_error
     assert "settings.json.broken" in win.last_error
     assert (home / "settings.json.broken").read_text().startswith('{"detector"')
-    assert win.settings == Settings()
+    assert win.settings == Settings(detector="yunet")  # the good field is kept
     win.close()
-    assert Settings.load() == Settings()  # a valid file again
+    assert Settings.load() == Settings(detector="yunet")  # a valid file again
+
+
+def test_a_wrongly_typed_setting_is_named_and_only_it_takes_its_default(
+    qtbot, tmp_path, monkeypatch
+):
+    """`"mirror": "no"` is not true (issue 33): one line names the field; the other settings
+    are kept; the command line refuses the file with the same line (exit 2)."""
+    import subprocess
+    import sys
+
+    from fer_desktop.ui.main_window import MainWindow
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("FER_DESKTOP_HOME", str(home))
+    (home / "settings.json").write_text('{"mirror": "no", "threshold": 0.6, "smoothing": "high"}')
+    win = MainWindow(preload=False)
+    qtbot.addWidget(win)
+    assert 'mirror must be true or false (it is "no")' in win.last_error
+    assert "smoothing must be a number" in win.last_error
+    assert win.settings.mirror is True and win.settings.threshold == 0.6
+    win.close()
+    (home / "settings.json").write_text('{"mirror": "no"}')
+    out = subprocess.run(
+        [sys.executable, "-m", "fer_desktop", "annotate", str(tmp_path / "none.jpg")],
+        capture_output=True, text=True, timeout=120,
+        env={**__import__("os").environ, "FER_DESKTOP_HOME": str(home)},
+    )  # fmt: skip
+    assert out.returncode == 2
+    assert "mirror must be true or false" in out.stderr and "Traceback" not in out.stderr
 
 
 def test_live_and_photo_tabs_share_one_set_of_models(qtbot, testdata, tmp_path, monkeypatch):

@@ -255,9 +255,19 @@ class EmotionClassifier:
         self._describe_self(ckpt)
         self._net: TorchNet | OnnxNet = net
         self.model_file = pt
+        self._check_shipped()
         self.backend = "torch"
         self.device = Device(net.device.type, net.device.index)
         self.precision = net.precision
+
+    def _check_shipped(self) -> None:
+        """A file in the shipped models' folder shows its figures only when it is the shipped
+        file byte for byte (the app's list, `shipped.py`), whatever its metadata says."""
+        from fer_desktop.core.classify.shipped import is_shipped
+
+        if is_shipped(self.model_file) is False:
+            log.warning("%s is not the shipped file: its figures are not shown", self.model_file)
+            self.verified, self.val_acc, self.val_sets = False, None, {}
 
     def _load_onnx(self, onnx: Path, engine: str) -> None:
         data = onnx.read_bytes()
@@ -265,6 +275,7 @@ class EmotionClassifier:
         self._net = OnnxNet(data, onnx.name, engine)
         self._describe_self(meta)
         self.model_file = onnx
+        self._check_shipped()
         self.backend = engine
         self.device = Device("cpu")
         self.precision = "fp32"

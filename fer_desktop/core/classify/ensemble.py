@@ -20,15 +20,26 @@ from fer_desktop.core.support.resources import resource_path
 
 
 def accurate_models() -> list[Path]:
-    """The accurate mode's members: the calibrated teachers shipped in resources/models/accurate/."""
+    """The accurate mode's members: the files shipped in resources/models/accurate/, each checked
+    against the app's list of shipped files (`shipped.py`): one missing, replaced or damaged is
+    refused with a message, never used silently."""
+    from fer_desktop.core.classify.shipped import SHIPPED_SHA256, is_shipped
+
     folder = resource_path("models", "accurate")
-    found = sorted(folder.glob("*.onnx")) if folder.is_dir() else []
-    if len(found) < 2:
+    hint = "Turn Accurate mode off (Model menu, or leave out --accurate), or reinstall."
+    names = sorted(n for n in SHIPPED_SHA256 if n.startswith("accurate/"))
+    members = [resource_path("models", *n.split("/")) for n in names]
+    missing = [p.name for p in members if not p.is_file()]
+    if missing or len(members) < 2:
         raise UserError(
-            f"The accurate mode's models are missing ({folder}).",
-            "Turn Accurate mode off (Model menu, or leave out --accurate), or reinstall.",
+            f"The accurate mode's models are missing ({', '.join(missing) or folder}).", hint
         )
-    return found
+    bad = [p.name for p in members if not is_shipped(p)]
+    if bad:
+        raise UserError(
+            f"The accurate mode's model {', '.join(bad)} was replaced or damaged.", hint
+        )
+    return members
 
 
 class EnsembleClassifier:

@@ -25,7 +25,9 @@ class Pipeline:
     tracked face is detected again only in a small region around its last box (`regions.py`),
     and the whole frame at once when one of them is not found there (a face lost, or a box that
     was a false detection). New faces appear within N frames. N = 1 searches every frame
-    (the reference path: `--detect-every 1`).
+    (the reference path: `--detect-every 1`). Only a detector whose cost falls with its input
+    (`regions = True`: YuNet) tracks by regions; YOLO letterboxes every input to `imgsz`, so a
+    region would cost as much as the frame: it searches every frame.
     """
 
     def __init__(
@@ -107,7 +109,9 @@ class Pipeline:
         t0 = time.perf_counter()
         captured_at = t0 if captured_at is None else captured_at
         dets = None
-        if track and self.detect_every > 1 and self._count % self.detect_every and self._last_boxes:
+        regions = getattr(self.detector, "regions", False)  # cheap in a small region (YuNet)
+        every = self.detect_every if regions else 1
+        if track and every > 1 and self._count % every and self._last_boxes:
             near = [detect_near(self.detector, frame, b) for b in self._last_boxes]
             if all(d is not None for d in near):
                 dets = drop_duplicates([d for d in near if d is not None])

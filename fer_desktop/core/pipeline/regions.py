@@ -55,7 +55,7 @@ def detect_near(detector, frame: np.ndarray, box, side: int = REGION_SIDE) -> De
     h, w = frame.shape[:2]
     x0, y0, region = region_of(box, w, h)
     small = crop_region(frame, x0, y0, region, side)
-    found = detector.detect(small)
+    found = getattr(detector, "detect_region", detector.detect)(small)
     if not found:
         return None
     s = region / side

@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -37,6 +37,7 @@ from fer_desktop.ui.errors import show_error
 from fer_desktop.ui.live.timeline import TrackPlot, label_codes, legend_html, rgb
 from fer_desktop.ui.sessions.study_panel import StudyPanel
 from fer_desktop.ui.video_view import bgr_to_qimage
+from fer_desktop.ui.widgets import fit_to_screen, keep_on_screen
 from fer_desktop.workers.tasks import LatestTask
 
 ROW_HEIGHT = 170
@@ -339,8 +340,9 @@ def open_session(folder: str | Path, parent: QWidget | None = None) -> SessionVi
         _OPEN.add(view)
         view.destroyed.connect(lambda _obj=None, v=view: _OPEN.discard(v))
     view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    view.resize(1280, 800)
+    fit_to_screen(view, 1280, 800, near=owner)
     view.show()
+    QTimer.singleShot(0, lambda: keep_on_screen(view))  # again with the frame's size known
     return view
 
 
