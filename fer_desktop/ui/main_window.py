@@ -6,9 +6,8 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, SignalInstance
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -16,28 +15,29 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QTabWidget,
-    QVBoxLayout,
     QWidget,
 )
 
-from fer_desktop import __version__
 from fer_desktop.core import choices
-from fer_desktop.core.pipeline.shared_models import LoadedModels, load_models, models_key
+from fer_desktop.core.pipeline.shared_models import load_models
 from fer_desktop.core.settings import Settings
 from fer_desktop.core.support.errors import UserError
-from fer_desktop.core.support.fileio import unique_path
 from fer_desktop.core.support.resources import (
     FULL_BUILD_HINT,
     torch_available,
     user_data_dir,
     user_folder_notice,
 )
+from fer_desktop.ui.about_texts import ABOUT
 from fer_desktop.ui.errors import show_error
 from fer_desktop.ui.live.tab import LiveTab
+from fer_desktop.ui.model_fallback import ModelFallback
 from fer_desktop.ui.photos.tab import PhotoTab
 from fer_desktop.ui.sessions.session_view import open_session_dialog
 from fer_desktop.ui.sessions.videos_tab import VideosTab
+from fer_desktop.ui.training_page import TrainingPage, training_page
 from fer_desktop.ui.widgets import fit_to_screen, keep_on_screen
+from fer_desktop.ui.window_lifecycle import ask_close, load_settings
 from fer_desktop.workers import gui_gc
 from fer_desktop.workers.model_service import ModelService
 
@@ -49,147 +49,10 @@ DETECTOR_TEXT = {
     "yolo": "&YOLOv8 face",
 }
 
-ABOUT = f"""<h3>fer-desktop {__version__}</h3>
-<p>Live facial emotion recognition: finds every face in a camera, video or photo and shows one of
-seven emotions (angry, disgust, fear, happy, neutral, sad, surprise) with its confidence.</p>
-<p><b>Licences</b></p>
-<ul>
-<li>fer-desktop: AGPL-3.0-or-later.</li>
-<li>YOLOv8 face detector weights (<i>arnabdhar/YOLOv8-Face-Detection</i>, downloaded on request)
-and the <i>ultralytics</i> library: AGPL-3.0.</li>
-<li>Offline face detector: YuNet (OpenCV Zoo, Shiqi Yu and contributors), MIT.</li>
-<li>Emotion models: trained by this project on FER2013 (ICML 2013 challenge) and CK+ (Lucey et
-al. 2010), both for research use and not redistributed; figures and terms in
-resources/models/MODEL_CARD.md.</li>
-<li>Emoji graphics from Twemoji, Copyright 2014–2021 Twitter, Inc. and other contributors,
-Copyright 2022–present Jason Sofonia &amp; Justine De Caires and other contributors, licensed under
-CC-BY 4.0 (https://creativecommons.org/licenses/by/4.0/). Converted from SVG to 72×72 PNG.</li>
-<li>Qt for Python (PySide6): LGPL-3.0; PyTorch: BSD-3-Clause; OpenCV: Apache-2.0.</li>
-</ul>"""
-
-
-NO_TRAINING_PIP_HTML = """<h3>Training needs PyTorch</h3>
-<p>This install of fer-desktop has no PyTorch (<code>pip install -e .</code> installs the app
-alone, which keeps it small). It recognises emotions (Live, Photos, Videos) without it. Training
-your own models, exporting them and the YOLOv8 face detector need PyTorch:</p>
-<p>in the source folder, with Python 3.11: <code>pip install -e ".[train]"</code>, then restart
-<code>fer-desktop</code>. <code>docs/training.md</code> in the source folder shows how to take the CPU-only PyTorch
-(about 1 GB instead of 5 GB).</p>"""
-
-NO_TRAINING_HTML = """<h3>Training needs the full build</h3>
-<p>This is the small build of fer-desktop. It recognises emotions (Live, Photos, Videos) without
-PyTorch, which keeps it small. Training your own models and the YOLOv8 face detector need PyTorch.
-Two ways to get them:</p>
-<ul>
-<li><b>The full build</b> (about 3.5 GB): from the source folder, with Python 3.11,
-<code>pip install -e ".[build]"</code> then <code>FER_BUNDLE=full pyinstaller build.spec</code>.</li>
-<li><b>A Python install</b>: from the source folder, with Python 3.11,
-<code>pip install -e ".[train]"</code> then run <code>fer-desktop</code>.</li>
-</ul>
-<p>A model trained there (<code>best.onnx</code>, written next to <code>best.pt</code>) opens here
-with <i>Model &rarr; Load model&hellip;</i>. The README's stand-alone section has the details.</p>"""
-
-
-class TrainingPage(Protocol):
-    """What the main window needs of its Training tab (TrainingTab, or NoTrainingPage)."""
-
-    model_chosen: SignalInstance  # str: the path of a checkpoint to use in Live/Photos/Videos
-
-    def shutdown(self) -> None: ...
-
-
-class NoTrainingPage(QWidget):
-    """The Training tab of the build without PyTorch: says how to get training."""
-
-    model_chosen = Signal(str)  # never emitted: nothing is trained here
-
-    def shutdown(self) -> None:
-        """Nothing runs here."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.label = QLabel(
-            NO_TRAINING_HTML if getattr(sys, "frozen", False) else NO_TRAINING_PIP_HTML
-        )
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.label, 0, Qt.AlignmentFlag.AlignTop)
-
-
-def training_page() -> QWidget:
-    """The Training tab, or where PyTorch is missing (the default bundle) a page saying why."""
-    if not torch_available():
-        return NoTrainingPage()
-    from fer_desktop.ui.training.tab import TrainingTab  # torch-free (issue 33)
-
-    return TrainingTab()
-
 
 def window_settings() -> QSettings:
     """Window geometry in the per-user folder (so tests with FER_DESKTOP_HOME stay isolated)."""
     return QSettings(str(user_data_dir() / "window.ini"), QSettings.Format.IniFormat)
-
-
-def load_settings() -> tuple[Settings, UserError | None]:
-    """The user's settings; a field that is wrong (type, range, unknown) takes its default and
-    the rest are kept; a file that cannot be read at all gives the defaults. The problem comes
-    back to be shown, and the file is kept as a backup (`settings.json.broken`)."""
-    import json
-
-    path = Settings.path()
-    try:
-        return Settings.load(), None
-    except UserError as err:
-        problems = [err.message]
-        settings = Settings()
-        try:
-            settings, problems = Settings.repair(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, RecursionError):
-            pass  # not JSON at all: the defaults
-        backup = unique_path(path.with_name(path.name + ".broken"))
-        try:
-            path.rename(backup)
-            kept = f" The file was kept as {backup.name}."
-        except OSError:
-            kept = ""
-        return settings, UserError(
-            "Some settings could not be used: " + "; ".join(problems) + ".",
-            "The other settings are kept." + kept
-            if problems != [err.message]
-            else "The default settings are used now." + kept,
-        )
-
-
-# The settings the models are built from (shared_models.models_key): what a failed load reverts.
-MODEL_FIELDS = ("detector", "detector_weights", "yolo_imgsz", "model", "device", "precision",
-                "backend", "tta", "crop_margin", "accurate")  # fmt: skip
-
-
-def _model_fields(settings: Settings) -> dict:
-    return {f: getattr(settings, f) for f in MODEL_FIELDS}
-
-
-def _went_back_to(failed: dict, target: dict) -> str:
-    """What the app runs now, in the menus' words, for the fields that changed."""
-    parts = []
-    if failed["model"] != target["model"]:
-        parts.append(
-            f"the model {Path(target['model']).name}" if target["model"] else "the default model"
-        )
-    if (
-        failed["detector"] != target["detector"]
-        or failed["detector_weights"] != target["detector_weights"]
-    ):
-        name = DETECTOR_TEXT.get(target["detector"], target["detector"]).replace("&", "")
-        parts.append(f"the detector {name}")
-    if failed["accurate"] != target["accurate"]:
-        parts.append("accurate mode " + ("on" if target["accurate"] else "off"))
-    rest = [f for f in MODEL_FIELDS if failed[f] != target[f]]
-    rest = [f for f in rest if f not in ("model", "detector", "detector_weights", "accurate")]
-    if rest:
-        parts.append("the previous " + ", ".join(f.replace("_", " ") for f in rest))
-    return " and ".join(parts) or "the settings that worked"
 
 
 class MainWindow(QMainWindow):
@@ -212,9 +75,6 @@ class MainWindow(QMainWindow):
         self.models = ModelService(self, loader=models_loader)  # one set of models for both tabs
         # A choice whose models cannot load is not kept: the app goes back to what worked (or
         # the defaults), says so once, and the menus show what runs (issue 32).
-        self._worked: dict | None = None  # the model settings of the last load that worked
-        self.models.fallback = self._fall_back
-        self.models.loaded.connect(self._on_models_loaded)
         self.models.fell_back.connect(self._on_fell_back)
         self.live_tab = LiveTab(settings=settings, models=self.models, preload=preload)
         self.photo_tab = PhotoTab(settings=settings, models=self.models)
@@ -227,6 +87,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.training_tab, "Training")
         self.setCentralWidget(self.tabs)
         self._build_menus()
+        self.fallback = ModelFallback(self, self.models, settings, self._sync_menus)
         self._build_status_bar()
         self.live_tab.pipeline_changed.connect(self._on_pipeline_changed)
         self.live_tab.settings_changed.connect(self.apply_settings)
@@ -379,33 +240,6 @@ class MainWindow(QMainWindow):
             act.setChecked(act.data() == self.settings.detector)
         self.accurate_action.setChecked(self.settings.accurate)
 
-    def _on_models_loaded(self, models: LoadedModels) -> None:
-        if models.key == models_key(self.settings):
-            self._worked = _model_fields(self.settings)
-
-    def _fall_back(self, err: UserError) -> tuple[Settings, UserError] | None:
-        """ModelService.fallback: put the model settings back to the last ones that loaded, or
-        to the defaults; None when they are what failed (then the tabs report the failure)."""
-        failed = _model_fields(self.settings)
-        for target in (self._worked, _model_fields(Settings())):
-            if target is not None and target != failed:
-                break
-        else:
-            return None
-        for f, v in target.items():
-            setattr(self.settings, f, v)
-        self._sync_menus()
-        retry = (
-            "Detector ▸ Fetch YOLOv8 face detector… downloads its weights (about 6 MB)."
-            if failed["detector"] != target["detector"] and failed["detector"] == "yolo"
-            else "Model ▸ Load model… chooses another; Model ▸ Use default model "
-            "is the shipped one."
-        )
-        told = UserError(
-            err.message, f"The app went back to {_went_back_to(failed, target)}. {retry}"
-        )
-        return self.settings, told
-
     def _on_fell_back(self, err: UserError) -> None:
         show_error(self, err)
         self.statusBar().showMessage(err.hint, 15000)
@@ -448,27 +282,6 @@ class MainWindow(QMainWindow):
             texts.append(text)
         return texts
 
-    def _ask_close(self, texts: list[str]) -> None:
-        """Close only once the user says so (a window-modal question; never a nested loop)."""
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Close fer-desktop?",
-            "\n".join(texts) + "\n\nClose anyway?",
-            QMessageBox.StandardButton.Close | QMessageBox.StandardButton.Cancel,
-            self,
-        )
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-
-        def answered(button) -> None:
-            if box.standardButton(button) == QMessageBox.StandardButton.Close:
-                self._close_confirmed = True
-                self.close()
-
-        box.buttonClicked.connect(answered)
-        self.close_question = box
-        box.open()
-
     def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().showEvent(event)
         if not getattr(self, "_placed", False):  # the frame's size is known once shown
@@ -479,7 +292,7 @@ class MainWindow(QMainWindow):
         texts = [] if getattr(self, "_close_confirmed", False) else self.busy_texts()
         if texts:
             event.ignore()  # asked first: the answer closes the window again
-            self._ask_close(texts)
+            ask_close(self, texts)
             return
         self.live_tab.shutdown()
         self.photo_tab.shutdown()

@@ -147,7 +147,8 @@ def test_small_build_window_says_training_and_yolo_need_the_full_build(qtbot, mo
     say what to get instead of failing; FER_DESKTOP_NO_TORCH=1 makes this install behave so."""
     from fer_desktop.core.settings import Settings
     from fer_desktop.core.support import resources
-    from fer_desktop.ui.main_window import MainWindow, NoTrainingPage
+    from fer_desktop.ui.main_window import MainWindow
+    from fer_desktop.ui.training_page import NoTrainingPage
 
     monkeypatch.setenv("FER_DESKTOP_NO_TORCH", "1")
     resources.torch_available.cache_clear()

@@ -1,9 +1,8 @@
 """The session viewer: a finished recording's timelines, per-face summary bars and video frames.
 
 Opens a session folder (faces.csv, session.json, maybe annotated.mp4). Each face gets a row: its
-timeline (7 probabilities over the displayed-label band) and bars with the share of time shown
-with each label. Clicking a timeline moves the cursor there and shows annotated.mp4's frame at
-that moment, where the session has one. *Export PNG…* saves all charts as one image.
+timeline (7 probabilities over the displayed-label band) and the share of time shown with each
+label. A click on a timeline shows annotated.mp4's frame there. *Export PNG…* saves the charts.
 """
 
 from __future__ import annotations
@@ -326,8 +325,7 @@ _OPEN: set[SessionView] = set()  # windows opened without a parent window stay a
 
 def open_session(folder: str | Path, parent: QWidget | None = None) -> SessionView | None:
     """Open `folder` in its own window, owned by the parent's window (or kept here when there is
-    none) so that it stays open after the caller returns; a folder that is not a session gets a
-    message."""
+    none) so that it stays open after the caller returns; a non-session gets a message."""
     try:
         view = SessionView(folder)
     except UserError as err:
@@ -342,7 +340,7 @@ def open_session(folder: str | Path, parent: QWidget | None = None) -> SessionVi
     view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     fit_to_screen(view, 1280, 800, near=owner)
     view.show()
-    QTimer.singleShot(0, lambda: keep_on_screen(view))  # again with the frame's size known
+    QTimer.singleShot(0, lambda: keep_on_screen(view))  # again once the frame's size is known
     return view
 
 

@@ -229,8 +229,7 @@ class TrainingTab(QWidget):
         """What closing the window would stop, for its question ("" when nothing runs)."""
         if not self.runner.is_running():
             return ""
-        done = self.run_status.epochs_done
-        if done:
+        if done := self.run_status.epochs_done:
             return (
                 f"Training runs: epoch {done} of {self.run_status.epochs} is saved; "
                 "Training ▸ Resume… goes on from there."
