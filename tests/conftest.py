@@ -238,3 +238,18 @@ def batch_inputs(tmp_path_factory) -> Path:
     (root / "c_truncated.avi").write_bytes(data[: len(data) // 3])
     (root / "d_broken.mp4").write_text("this is not a video")
     return root
+
+
+@pytest.fixture
+def would_be_accurate(monkeypatch) -> list[Path]:
+    """An accurate mode as a version that ships one would have it (this one ships none, issue
+    34): the two v4 teachers committed in training/teachers/ as its members."""
+    import fer_desktop.ui.main_window  # noqa: F401 - imported before the patch: it binds the name
+    from fer_desktop.core.classify import ensemble
+
+    root = Path(__file__).resolve().parents[1] / "training" / "teachers"
+    members = [root / "v4_teacher_a.onnx", root / "v4_teacher_c.onnx"]
+    monkeypatch.setattr(ensemble, "accurate_models", lambda: list(members))
+    monkeypatch.setattr(ensemble, "accurate_available", lambda: True)
+    monkeypatch.setattr("fer_desktop.ui.main_window.accurate_available", lambda: True)
+    return members

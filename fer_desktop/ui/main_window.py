@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from fer_desktop.core import choices
+from fer_desktop.core.classify.ensemble import NO_ACCURATE_MODE, accurate_available
 from fer_desktop.core.pipeline.shared_models import load_models
 from fer_desktop.core.settings import Settings
 from fer_desktop.core.support.errors import UserError
@@ -124,10 +125,12 @@ class MainWindow(QMainWindow):
         )
         self.accurate_action.setCheckable(True)
         self.accurate_action.setChecked(self.settings.accurate)
+        shipped = accurate_available()
+        self.accurate_action.setEnabled(shipped or self.settings.accurate)  # can be turned off
         self.accurate_action.setToolTip(
-            "Photos and Videos run v3's 3-model ensemble, trained on FER2013's one-person labels: "
-            "on FER+ (ten annotators) it is right 69% of the time against the live model's 85%, "
-            "and 3x slower. Kept for comparison; off is better. Live always runs the live model."
+            "Photos and Videos run the shipped ensemble; Live always runs the live model."
+            if shipped
+            else NO_ACCURATE_MODE
         )
         m.setToolTipsVisible(True)
         m = bar.addMenu("&Detector")
@@ -217,8 +220,9 @@ class MainWindow(QMainWindow):
         changes."""
         self.settings.accurate = on
         self.accurate_action.setChecked(on)
+        self.accurate_action.setEnabled(accurate_available() or on)
         self.statusBar().showMessage(
-            "Accurate mode on: photos and videos use the 3-model ensemble."
+            "Accurate mode on: photos and videos use the shipped ensemble."
             if self.settings.accurate
             else "Accurate mode off: photos and videos use the live model.",
             5000,
@@ -239,6 +243,7 @@ class MainWindow(QMainWindow):
         for act in self.detector_actions.actions():
             act.setChecked(act.data() == self.settings.detector)
         self.accurate_action.setChecked(self.settings.accurate)
+        self.accurate_action.setEnabled(accurate_available() or self.settings.accurate)
 
     def _on_fell_back(self, err: UserError) -> None:
         show_error(self, err)

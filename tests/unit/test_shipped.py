@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -35,18 +36,23 @@ def test_the_shipped_model_shows_its_figures_and_a_replaced_one_does_not(tmp_pat
 
 
 def test_a_replaced_accurate_member_is_refused(tmp_path, monkeypatch):
+    """A version that ships an ensemble: its members are checked byte for byte against the app's
+    list; one replaced by another file, or missing, is refused with a message."""
     from fer_desktop.core.classify.ensemble import accurate_models
 
-    members = accurate_models()
+    teachers = sorted(
+        (Path(__file__).resolve().parents[2] / "training" / "teachers").glob("v4_*.onnx")
+    )
     fake = tmp_path / "resources" / "models" / "accurate"
     fake.mkdir(parents=True)
-    for m in members:
-        shutil.copy(m, fake / m.name)
+    for t in teachers:
+        shutil.copy(t, fake / t.name)
+        monkeypatch.setitem(shipped.SHIPPED_SHA256, f"accurate/{t.name}", shipped._digest(t))
     monkeypatch.setenv("FER_DESKTOP_RESOURCES", str(tmp_path / "resources"))
-    assert [p.name for p in accurate_models()] == [m.name for m in members]  # intact: accepted
-    (fake / members[0].name).write_bytes(members[1].read_bytes())  # replaced by another
+    assert [p.name for p in accurate_models()] == [t.name for t in teachers]  # intact: accepted
+    (fake / teachers[0].name).write_bytes(teachers[1].read_bytes())  # replaced by another
     with pytest.raises(UserError, match="replaced or damaged"):
         accurate_models()
-    (fake / members[0].name).unlink()
+    (fake / teachers[0].name).unlink()
     with pytest.raises(UserError, match="missing"):
         accurate_models()

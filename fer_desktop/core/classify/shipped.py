@@ -20,11 +20,8 @@ from fer_desktop.core.support.resources import resources_dir
 
 # path under resources/models/ -> sha256 of the file's bytes
 SHIPPED_SHA256: dict[str, str] = {
-    "accurate/fer_net_v2.onnx": "821741bdcb5e59601c2cb9bee74548dc969d4af972b81e0ec399f7ed6767348a",
-    "accurate/teacher_a.onnx": "0d1a5503cd68a065ac764db73b062d1d3e06b7c1ad86e48f1f87f41cda3b168e",
-    "accurate/teacher_c.onnx": "c30ec948660ed39118323ad450276de8ab62d55be59373af56cc487e1402622c",
-    "fer_net.onnx": "2f9f8194963c332f0aaf3f16d87beaa162c0ce816303b266590140c2a723f4a9",
-    "fer_net.pt": "0b9d1448cbf71de0c51cf54e70031a008b099dd5a649409567133be6777a6c89",
+    "fer_net.onnx": "16613d740733ca3afc026aea880a79393d29035583e78a5f300959db089c5e92",
+    "fer_net.pt": "8cc69324e36f9abd2f25ae5756e675bb135ac82d6a4cdce17d613aafd2eb87c6",
 }
 
 
