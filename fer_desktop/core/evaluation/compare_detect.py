@@ -68,7 +68,18 @@ def compare(reference: Path, tracked: Path, frames: int) -> dict:
         "prob_diff_p95": round(prob_diffs[int(len(prob_diffs) * 0.95)], 4) if prob_diffs else None,
         "tracks_reference": len({r["track_id"] for v in a.values() for r in v}),
         "tracks_tracked": len({r["track_id"] for v in b.values() for r in v}),
+        # the frame each track is first reported at: a face entering, found later or not
+        "first_frames_reference": _first_frames(a),
+        "first_frames_tracked": _first_frames(b),
     }
+
+
+def _first_frames(rows: dict[int, list[dict]]) -> list[int]:
+    first: dict[str, int] = {}
+    for frame in sorted(rows):
+        for r in rows[frame]:
+            first.setdefault(r["track_id"], frame)
+    return sorted(first.values())
 
 
 def make_pan(photo: str | Path, out: Path, seconds: float = 20.0, fps: float = 30.0) -> Path:
@@ -177,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         f"same label on {g['same_label_share']:.1%} of {g['matched_faces']} matched faces; "
         f"same face count on {g['same_face_count_share']:.1%} of frames; faces "
         f"{g['faces_tracked']} vs {g['faces_reference']}; prob diff median {g['prob_diff_median']}, "
-        f"p95 {g['prob_diff_p95']}"
+        f"p95 {g['prob_diff_p95']}; tracks first reported at frames {g['first_frames_reference']} "
+        f"vs {g['first_frames_tracked']}"
     )
     return 0
 

@@ -48,7 +48,7 @@ class Pipeline:
         self.labels = LabelRule(threshold=threshold)
         self._last_boxes: list = []
         self._count = 0
-        self.full_detections = 0  # frames searched whole (the rest: regions only)
+        self.full_detections = 0  # frames searched whole (the rest: regions only); never reset
 
     @property
     def smoothing(self) -> float:
@@ -72,7 +72,6 @@ class Pipeline:
         self.labels.reset()
         self._last_boxes = []
         self._count = 0
-        self.full_detections = 0
 
     def _face(
         self, track_id: int, box, probs: np.ndarray, score: float, shown: int | None | str = "now"

@@ -1,9 +1,9 @@
 """Find a known face again near where it was: detection in a small region instead of the frame.
 
 Between full-frame detections the pipeline looks for each tracked face only in a square region
-around its last box (the box grown by `GROW` of its size on every side), shrunk to `REGION_SIDE`
-pixels: the detector sees a few percent of a 720p frame's pixels, and the face still fills about
-a third of its input. Boxes and landmarks are mapped back to frame pixels. What trackers in this
+around its last box (the box grown by `GROW` of its size on every side), at the scale the
+detector sees whole frames at: it sees a tenth of a 720p frame's pixels, the face at the size a
+full detection sees it. Boxes and landmarks are mapped back to frame pixels. What trackers in this
 field do (MediaPipe's face pipeline): detect now and then, follow in between (issue 29).
 """
 
@@ -18,10 +18,12 @@ from fer_desktop.core.types import Detection
 
 # The box grown by 0.75 of its size on each side: a face moving a quarter of its width between
 # two frames (fast head turns at 30 fps) stays well inside, and the face fills 40% of the region.
-GROW = 0.75
-# 160 px regions: the face is about 64 px there, inside YuNet's best range (its anchors start at
-# 10 px); smaller regions lost faces on the WIDER FACE photos, larger ones cost more (benchmarks).
+GROW = 0.25
+# A region is shown to the detector at the scale the detector sees the whole frame at (YuNet:
+# longest side 640), so the box it finds is the box a full detection finds (same labels); for a
+# detector without that notion, at 160 px (the face about 64 px).
 REGION_SIDE = 160
+BIG_REGION = 256  # input pixels: above it the region is looked at half the scale (cost / 4)
 
 
 def region_of(box, frame_w: int, frame_h: int, grow: float = GROW) -> tuple[int, int, int]:
@@ -49,11 +51,33 @@ def crop_region(frame: np.ndarray, x0: int, y0: int, side: int, out: int) -> np.
     return cv2.resize(part, (out, out), interpolation=interp)
 
 
-def detect_near(detector, frame: np.ndarray, box, side: int = REGION_SIDE) -> Detection | None:
+def place_region(detector, box, frame_w: int, frame_h: int) -> tuple[int, int, int, int]:
+    """(x0, y0, region, side): the square of `region` frame pixels at (x0, y0) around `box`, and
+    the detector's input side for it. A detector with a whole-frame scale (YuNet: longest side
+    `max_side`) sees the region at that scale and on that scale's 32 px grid: the same pixels, the
+    same cells, so the box a full detection would find (labels that do not change with the
+    path). Its side is a multiple of 32 (a network re-plans for each new input size)."""
+    x0, y0, region = region_of(box, frame_w, frame_h)
+    max_side = getattr(detector, "max_side", None)
+    if not max_side:
+        return x0, y0, region, REGION_SIDE
+    scale = min(1.0, max_side / max(frame_w, frame_h))
+    while region * scale > BIG_REGION:  # a big face: found at half the scale, still >= 80 px
+        scale /= 2.0
+    side = int(min(640, max(96, -(-region * scale // 32) * 32)))
+    region = round(side / scale)
+    cell = 32.0 / scale
+    cx, cy = (box[0] + box[2]) / 2.0, (box[1] + box[3]) / 2.0
+    x0 = int((cx - region / 2.0) // cell * cell)
+    y0 = int((cy - region / 2.0) // cell * cell)
+    return x0, y0, region, side
+
+
+def detect_near(detector, frame: np.ndarray, box) -> Detection | None:
     """The face nearest `box` found in its region (the best overlap with `box`, then the best
     score), in frame pixels; None when the region holds no face."""
     h, w = frame.shape[:2]
-    x0, y0, region = region_of(box, w, h)
+    x0, y0, region, side = place_region(detector, box, w, h)
     small = crop_region(frame, x0, y0, region, side)
     found = getattr(detector, "detect_region", detector.detect)(small)
     if not found:
