@@ -319,3 +319,41 @@ def test_the_window_and_a_session_window_open_wholly_on_the_screen(qtbot, tmp_pa
     assert v.width() <= max(area.width(), v.minimumSizeHint().width())
     assert v.minimumSizeHint().width() <= 1280 and v.minimumSizeHint().height() <= 720
     v.close()
+
+
+def test_a_video_opened_in_photos_is_called_a_video(qtbot, video_path, monkeypatch):
+    """Issue 32: File > Open photos... with a video file: the message says it is a video and
+    where to open it (it said "a damaged image", after reading the whole file)."""
+    from PySide6.QtWidgets import QFileDialog
+
+    win = _window(qtbot)
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *a, **k: ([str(video_path)], ""))
+    menu_action(win, "Open photos…").trigger()
+    qtbot.waitUntil(lambda: "is a video, not a photo" in win.last_error, timeout=LOAD_MS)
+    assert "Videos tab" in win.last_error and "damaged" not in win.last_error
+
+
+def test_a_one_frame_recording_says_frame_not_frames(qtbot):
+    from fer_desktop.ui.live.record_controls import plural
+
+    assert plural(1, "frame") == "1 frame" and plural(2, "face") == "2 faces"
+    assert plural(0, "face") == "0 faces"
+
+
+def test_a_double_click_on_record_keeps_recording(qtbot, video_path):
+    """Issue 32: the second click of a double-click on Record used to stop the recording at
+    once (a one-frame session); within a second of the start it is ignored."""
+    win = _window(qtbot)
+    live = win.live_tab
+    win.tabs.setCurrentWidget(live)
+    live.start_source(str(video_path))
+    qtbot.waitUntil(lambda: live.last_stats.get("inference_fps", 0) > 0, timeout=LOAD_MS)
+    live.record.record_button.click()
+    live.record.record_button.click()  # the double-click's second click
+    assert live.record.recording and live.record.record_button.isChecked()
+    qtbot.wait(1200)
+    live.record.record_button.click()  # a real Stop, later
+    assert not live.record.record_button.isChecked()
+    qtbot.waitUntil(lambda: live.record.open_button.isVisible(), timeout=60_000)
+    assert not live.record.recording
+    live.stop()

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from fer_desktop.core.live.sources import VIDEO_EXTS
 from fer_desktop.core.support.errors import UserError
+from fer_desktop.core.support.image_files import VIDEO_EXTS
 
 LIST_EXTS = {".txt", ".lst", ".list"}
 

@@ -15,7 +15,6 @@ from fer_desktop.core.support.fileio import broken_link
 from fer_desktop.core.support.image_files import IMAGE_EXTS
 from fer_desktop.core.support.redaction import redact
 
-VIDEO_EXTS = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
 LOOP_SHORTER_THAN_S = 30.0  # files shorter than this loop by default: over before a user looks
 
 

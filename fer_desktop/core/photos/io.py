@@ -14,7 +14,7 @@ import numpy as np
 
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import broken_link
-from fer_desktop.core.support.image_files import is_image_path
+from fer_desktop.core.support.image_files import is_image_path, is_video_path
 
 MAX_PIXELS = 100_000_000  # 100 MP: beyond that decoding alone needs gigabytes
 
@@ -85,6 +85,11 @@ def load_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
         )
     if path.is_dir():
         raise UserError(f"{path.name} is a folder, not an image.", "Open the images in it instead.")
+    if is_video_path(path):  # never read a video whole as if it were a photo
+        raise UserError(
+            f"{path.name} is a video, not a photo.",
+            "Open it with File \u25b8 Open video\u2026 (Live) or analyse it in the Videos tab.",
+        )
     try:
         data = np.fromfile(str(path), dtype=np.uint8)  # works with non-ASCII paths, unlike imread
     except OSError as exc:

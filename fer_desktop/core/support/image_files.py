@@ -11,6 +11,15 @@ IMAGE_EXTS = frozenset(
 )  # fmt: skip
 
 
+# Video files (what Live, Videos and analyze open): one list, so Photos can say "a video".
+VIDEO_EXTS = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"})
+
+
+def is_video_path(path: str | Path) -> bool:
+    """True when the file's extension is one of VIDEO_EXTS (any case)."""
+    return Path(path).suffix.lower() in VIDEO_EXTS
+
+
 def is_image_path(path: str | Path) -> bool:
     """True when the file's extension is one of IMAGE_EXTS (any case)."""
     return Path(path).suffix.lower() in IMAGE_EXTS

@@ -24,6 +24,7 @@ from fer_desktop.ui.widgets import ElidedLabel
 from fer_desktop.workers.live_session import LiveSession
 from fer_desktop.workers.tasks import LatestTask
 
+MIN_RECORDING_S = 1.0  # a click on Stop sooner is the second click of a double-click: ignored
 RECORD_TEXT, STOP_TEXT = "● Record", "■ Stop recording"  # glyphs every UI font has
 
 
@@ -127,6 +128,9 @@ class RecordControls(QWidget):
         if on and not self.recording:
             self.start()
         elif not on and self.recording:
+            if time.monotonic() - self._started < MIN_RECORDING_S:  # a double-click (issue 32)
+                self._set_checked(True)
+                return
             self.stop()
 
     def _on_video_toggled(self, on: bool) -> None:
@@ -151,7 +155,7 @@ class RecordControls(QWidget):
         # Short enough for the narrow panel; where it went is the tooltip and "Open session".
         n = len(info["tracks"])
         self.status.setText(
-            f"Saved {info['frames_processed']} frames of {n} face{'s' if n != 1 else ''}."
+            f"Saved {plural(info['frames_processed'], 'frame')} of {plural(n, 'face')}."
         )
         self.status.setToolTip(f"Saved in {self.folder}")
         self.open_button.setToolTip(f"Open {self.folder}")
@@ -182,3 +186,8 @@ class RecordControls(QWidget):
         if self.recording:
             seconds = time.monotonic() - self._started
             self.status.setText(f"Recording {seconds:.0f} s: {self.folder}")
+
+
+def plural(n: int, word: str) -> str:
+    """ "1 frame", "2 frames", "0 faces"."""
+    return f"{n} {word}{'' if n == 1 else 's'}"

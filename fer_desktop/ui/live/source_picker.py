@@ -7,8 +7,9 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QInputDialog, QWidget
 
-from fer_desktop.core.live.sources import VIDEO_EXTS, list_cameras, parse_source, redact
+from fer_desktop.core.live.sources import list_cameras, parse_source, redact
 from fer_desktop.core.support.errors import UserError
+from fer_desktop.core.support.image_files import VIDEO_EXTS
 from fer_desktop.workers.tasks import LatestTask
 
 NO_CAMERA = UserError(

@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
 from fer_desktop.core.jobs.inputs import expand_inputs
 from fer_desktop.core.jobs.layout import JobFolder, video_key
 from fer_desktop.core.jobs.runner import JobProgress, default_workers, iter_job, new_job_dir
-from fer_desktop.core.live.sources import VIDEO_EXTS
 from fer_desktop.core.settings import Settings
 from fer_desktop.core.support.errors import UserError
+from fer_desktop.core.support.image_files import VIDEO_EXTS
 from fer_desktop.ui.errors import show_error
 from fer_desktop.ui.sessions.session_view import open_session
 from fer_desktop.workers.tasks import LatestTask
@@ -158,7 +158,7 @@ class BatchQueue(QGroupBox):
             self.job_dir = new_job_dir()
         self._stopping, self._active = False, True
         for row in range(self.table.rowCount()):
-            self.table.item(row, 1).setText("queued")
+            self.table.item(row, 1).setText("waiting")  # each gets its result when it ends
         self.progress.setRange(0, 0)  # busy until the first video ends
         self.status.setText(f"Analysing {len(self.videos)} video(s) into {self.job_dir}…")
         self.task.run(
@@ -209,8 +209,9 @@ class BatchQueue(QGroupBox):
         self.table.item(row, 3).setText(f"{secs:.1f} s" if isinstance(secs, int | float) else "")
 
     def _on_progress(self, p: JobProgress) -> None:
-        self.progress.setRange(0, max(p.total, 1))
-        self.progress.setValue(p.done)
+        # the bar counts what its text counts: seconds of video (videos differ in length)
+        self.progress.setRange(0, max(round(p.video_s_total), 1))
+        self.progress.setValue(round(p.video_s_done))
         if p.last:
             self._show_entry(p.last)
         eta = p.eta_s

@@ -29,12 +29,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fer_desktop.core.live.sources import VIDEO_EXTS
 from fer_desktop.core.pipeline.shared_models import LoadedModels, load_models
 from fer_desktop.core.sessions.analyze import AnalyzeProgress, AnalyzeResult, iter_analyze
 from fer_desktop.core.sessions.layout import new_session_dir
 from fer_desktop.core.settings import Settings
 from fer_desktop.core.support.errors import UserError
+from fer_desktop.core.support.image_files import VIDEO_EXTS
 from fer_desktop.ui.errors import show_error
 from fer_desktop.ui.sessions.batch_queue import BatchQueue
 from fer_desktop.ui.sessions.session_view import open_session
