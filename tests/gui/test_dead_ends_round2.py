@@ -237,7 +237,7 @@ def test_annotate_works_with_an_unusable_user_folder(tmp_path):
     env = {**os.environ, "FER_DESKTOP_HOME": str(_unusable_home(tmp_path)),
            "QT_QPA_PLATFORM": "offscreen"}  # fmt: skip
     out = subprocess.run(
-        [sys.executable, "-m", "fer_desktop", "annotate", str(photos[0]), "--json"],
+        [sys.executable, "-m", "fer_desktop", "annotate", str(photos[0]), "--no-save", "--json"],
         env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
