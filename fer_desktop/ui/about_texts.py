@@ -43,3 +43,39 @@ Two ways to get them:</p>
 </ul>
 <p>A model trained there (<code>best.onnx</code>, written next to <code>best.pt</code>) opens here
 with <i>Model &rarr; Load model&hellip;</i>. The README's stand-alone section has the details.</p>"""
+
+
+def files_html() -> str:
+    """Help ▸ Where your files are: the per-user folder and what is in it (README's table)."""
+    from html import escape
+
+    from fer_desktop.core.support.resources import user_data_dir, user_folder_notice
+
+    home = user_data_dir()
+    rows = "".join(
+        f"<li><b>{what}</b>: <code>{escape(str(home / name))}</code></li>"
+        for what, name in (
+            ("Settings", "settings.json"),
+            ("The log (attach it to bug reports)", "fer-desktop.log"),
+            ("Recordings and analysed videos", "sessions"),
+            ("Batch jobs", "jobs"),
+            ("Training runs", "runs"),
+        )
+    )
+    notice = user_folder_notice()
+    warn = f"<p><b>{escape(notice)}</b></p>" if notice else ""
+    return (
+        f"<h3>Where your files are</h3>{warn}<p>Everything fer-desktop saves is in one folder "
+        f"(set <code>FER_DESKTOP_HOME</code> to use another):</p><ul>{rows}</ul>"
+        "<p>Annotated photos go to the folder you choose when saving them.</p>"
+    )
+
+
+KEYS_HTML = """<h3>Keyboard and mouse</h3>
+<ul>
+<li><b>Ctrl+O</b> open a video; <b>Ctrl+Shift+O</b> open photos; <b>Ctrl+Q</b> quit.</li>
+<li>Live: <b>M</b> adds a marker while recording; a click on a face shows its bars.</li>
+<li>Session window: a click on a timeline moves the cursor and shows that moment; <b>M</b> adds
+a marker at the cursor; names and markers are edited in their tables.</li>
+<li>Photos and Videos: drop files or folders on the tab.</li>
+</ul>"""

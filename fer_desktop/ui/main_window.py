@@ -29,7 +29,7 @@ from fer_desktop.core.support.resources import (
     user_data_dir,
     user_folder_notice,
 )
-from fer_desktop.ui.about_texts import ABOUT
+from fer_desktop.ui.about_texts import ABOUT, KEYS_HTML, files_html
 from fer_desktop.ui.errors import show_error
 from fer_desktop.ui.live.tab import LiveTab
 from fer_desktop.ui.model_fallback import ModelFallback
@@ -87,11 +87,16 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.videos_tab, "Videos")
         self.tabs.addTab(self.training_tab, "Training")
         self.setCentralWidget(self.tabs)
+        self._save_failed = False
+        self._save_timer = QTimer(self, singleShot=True, interval=1000)
+        self._save_timer.timeout.connect(self.save_settings)
         self._build_menus()
         self.fallback = ModelFallback(self, self.models, settings, self._sync_menus)
         self._build_status_bar()
         self.live_tab.pipeline_changed.connect(self._on_pipeline_changed)
         self.live_tab.settings_changed.connect(self.apply_settings)
+        for slider in (self.live_tab.panel.smoothing, self.live_tab.panel.threshold):
+            slider.valueChanged.connect(lambda _v: self._save_timer.start())
         self.training_tab.model_chosen.connect(self.use_model)
         self._restore_window()
         if problem is not None:
@@ -156,6 +161,10 @@ class MainWindow(QMainWindow):
                         else "YOLOv8 face: needs PyTorch (see the Training tab)"
                     )
         m = bar.addMenu("&Help")
+        self._action(
+            m, "&Where your files are…", lambda: self._info("Where your files are", files_html())
+        )
+        self._action(m, "&Keyboard and mouse…", lambda: self._info("Keyboard and mouse", KEYS_HTML))
         self._action(m, "&About fer-desktop", self._about)
 
     def _build_status_bar(self) -> None:
@@ -194,14 +203,11 @@ class MainWindow(QMainWindow):
         self.live_tab.fetch_detector()
 
     def _about(self) -> None:
-        """The About box, opened window-modal (never a nested event loop)."""
-        box = QMessageBox(
-            QMessageBox.Icon.NoIcon,
-            "About fer-desktop",
-            ABOUT,
-            QMessageBox.StandardButton.Ok,
-            self,
-        )
+        self._info("About fer-desktop", ABOUT)
+
+    def _info(self, title: str, html: str) -> None:
+        """An information box (About, Help), opened window-modal (never a nested event loop)."""
+        box = QMessageBox(QMessageBox.Icon.NoIcon, title, html, QMessageBox.StandardButton.Ok, self)
         box.setTextFormat(Qt.TextFormat.RichText)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.about_box = box
@@ -237,6 +243,27 @@ class MainWindow(QMainWindow):
         self._sync_menus()
         self.live_tab.apply_settings()
         self.photo_tab.apply_settings()
+        self._save_timer.start()  # saved a second after the last change, not only at quit
+
+    def save_settings(self) -> bool:
+        """Write settings.json now; a failure (full or read-only disk) is said once, in the
+        status bar and a dialog, not only logged at quit (issue 32). False when not saved."""
+        if user_folder_notice():
+            return False  # the status bar says so already
+        try:
+            self.settings.save()
+        except OSError as exc:
+            log.exception("could not save the settings to %s", Settings.path())
+            if not self._save_failed:
+                self._save_failed = True
+                show_error(self, UserError(
+                    f"Your settings could not be saved ({exc.strerror or exc}).",
+                    f"Free some space on the disk of {Settings.path().parent}; they are kept "
+                    "while the app runs and saved again at the next change.",
+                ))  # fmt: skip
+            return False
+        self._save_failed = False
+        return True
 
     def _sync_menus(self) -> None:
         """The Detector and Model menus tick what the settings name (what runs)."""
@@ -308,8 +335,6 @@ class MainWindow(QMainWindow):
         qs.setValue("state", self.saveState())
         qs.setValue("tab", self.tabs.currentIndex())
         qs.sync()
-        try:
-            self.settings.save()
-        except OSError:
-            log.exception("could not save the settings to %s", Settings.path())
+        self._save_timer.stop()
+        self.save_settings()
         super().closeEvent(event)

@@ -136,6 +136,13 @@ class TrackPlot:
         self.marker_lines: list[pg.InfiniteLine] = []
         self.set_title(f"Face {track_id}")
 
+    def dispose(self) -> None:
+        """Take the valence ViewBox out of the scene: it was added to the scene, not to the plot,
+        so clearing the layout leaves it drawn (a stale dashed line after Stop/Start)."""
+        scene = self.valence_box.scene()
+        if scene is not None:
+            scene.removeItem(self.valence_box)
+
     def _sync_valence_box(self) -> None:
         self.valence_box.setGeometry(self.plot.vb.sceneBoundingRect())
         self.valence_box.linkedViewChanged(self.plot.vb, self.valence_box.XAxis)
@@ -145,10 +152,12 @@ class TrackPlot:
         for line in self.marker_lines:
             self.plot.removeItem(line)
         self.marker_lines = []
-        for t, name in markers:
+        # Names at three heights in turn, by time: two markers close together never print one
+        # name over the other (issue 32).
+        for i, (t, name) in enumerate(sorted(markers, key=lambda m: m[0])):
             line = pg.InfiniteLine(t - offset, angle=90, movable=False,
                                    pen=pg.mkPen((90, 90, 90), width=1, style=Qt.PenStyle.DotLine),
-                                   label=_literal(name), labelOpts={"position": 0.92, "color": (60, 60, 60)})  # fmt: skip
+                                   label=_literal(name), labelOpts={"position": 0.92 - 0.16 * (i % 3), "color": (60, 60, 60)})  # fmt: skip
             self.plot.addItem(line)
             self.marker_lines.append(line)
 
@@ -321,6 +330,8 @@ class EmotionTimeline(QWidget):
 
     # ------------------------------------------------------------------------------ internals
     def _rebuild(self, shown: list[int]) -> None:
+        for old in self._plots.values():
+            old.dispose()
         self.view.clear()
         self._plots = {}
         for row, tid in enumerate(shown):

@@ -24,6 +24,7 @@ class PhotoEntry:
     display: np.ndarray | None = None  # downscaled copy for the view
     display_faces: list[FaceResult] | None = None  # boxes in `display` pixels
     error: UserError | None = None
+    file_error: bool = False  # failed for the file itself: another model would fail the same way
 
     @property
     def summary(self) -> str:
@@ -36,7 +37,7 @@ class PhotoEntry:
 
     def finish(self, out: photos.ProcessedPhoto | UserError) -> None:
         if isinstance(out, UserError):
-            self.status, self.error = "failed", out
+            self.status, self.error, self.file_error = "failed", out, True
         else:
             self.status = "done"
             self.result, self.display, self.display_faces = (
@@ -67,8 +68,11 @@ class PhotoList(QListWidget):
         return next((i for i, e in enumerate(self.entries) if e.path == path), -1)
 
     def reset_all(self) -> None:
-        """Every entry back to "processing…" (a new model will process them again)."""
+        """Every entry back to "processing…" (a new model will process them again), but for
+        files that could not be used: they keep their message, not shown a second time."""
         for i, e in enumerate(self.entries):
+            if e.file_error:
+                continue
             self.entries[i] = PhotoEntry(e.path)
             self.item(i).setIcon(self._blank_icon())
             self.refresh(i)

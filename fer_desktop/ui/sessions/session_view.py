@@ -173,6 +173,7 @@ class SessionView(QWidget):
             show_error(self, err)
             return
         self.header.setText(self._header_html())
+        [tp.dispose() for tp in self.timelines.values()]  # valence ViewBoxes live in the scene
         self.charts.clear()
         self.timelines, self.cursors, self.share_bars = {}, [], {}
         self._fill_charts()
@@ -324,8 +325,7 @@ _OPEN: set[SessionView] = set()  # windows opened without a parent window stay a
 
 
 def open_session(folder: str | Path, parent: QWidget | None = None) -> SessionView | None:
-    """Open `folder` in its own window, owned by the parent's window (or kept here when there is
-    none) so that it stays open after the caller returns; a non-session gets a message."""
+    """Open `folder` in its own window, kept by the parent's window (or here): a message if not."""
     try:
         view = SessionView(folder)
     except UserError as err:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -38,7 +39,9 @@ from fer_desktop.ui.errors import show_error
 def _table(headers: tuple[str, ...]) -> QTableWidget:
     t = QTableWidget(0, len(headers))
     t.setHorizontalHeaderLabels(headers)
-    t.horizontalHeader().setStretchLastSection(True)
+    header = t.horizontalHeader()
+    # every column fits the panel (420 px): the Segments table showed 4 of its 5 (issue 32)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
     t.verticalHeader().setVisible(False)
     t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     return t

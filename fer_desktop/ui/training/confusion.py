@@ -123,12 +123,22 @@ class ClassMetricsTable(QTableWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
 
     def set_metrics(
-        self, classes: list[str], precision: list[float], recall: list[float], support: list[int]
+        self,
+        classes: list[str],
+        precision: list[float],
+        recall: list[float],
+        support: list[int],
+        predicted: list[int] | None = None,
     ) -> None:
+        """One row per class; "—" where a figure has nothing to count (a class without
+        validation images has no recall, one never predicted no precision: not "0.0%")."""
         self.setRowCount(len(classes))
         self.setVerticalHeaderLabels(list(classes))
+        predicted = predicted if predicted is not None else [1] * len(classes)
         for r in range(len(classes)):
-            for c, text in enumerate((f"{precision[r]:.1%}", f"{recall[r]:.1%}", str(support[r]))):
+            prec = f"{precision[r]:.1%}" if predicted[r] else "\u2014"
+            rec = f"{recall[r]:.1%}" if support[r] else "\u2014"
+            for c, text in enumerate((prec, rec, str(support[r]))):
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.setItem(r, c, item)
@@ -226,9 +236,11 @@ class ConfusionPanel(QWidget):
         classes = self._classes if len(self._classes) == k else [str(i) for i in range(k)]
         self.view.set_matrix(cm, classes)
         support = [sum(r) for r in cm]
+        predicted = [sum(r[c] for r in cm) for c in range(k)]
         self.table.set_metrics(
-            classes, row.get("precision") or [0.0] * k, row.get("recall") or [0.0] * k, support
-        )
+            classes, row.get("precision") or [0.0] * k, row.get("recall") or [0.0] * k, support,
+            predicted,
+        )  # fmt: skip
         acc = row.get("val_acc")
         self.label.setText(
             f"{epoch} / {epochs[-1]}" + (f" · val acc {acc:.1%}" if acc is not None else "")
