@@ -35,3 +35,17 @@ def three_people_session(folder: Path) -> Path:
         rec.add(FrameResult(i, faces), i / 10)
     rec.finish()
     return folder
+
+
+def one_person_and_a_blip_session(folder: Path) -> Path:
+    """Track 1 seen for 2 s (a person), track 2 for 0.2 s (a false detection on the background)."""
+    rec = SessionRecorder(folder, source="test", detector="yunet", model="fer_net", fps=10.0)
+    probs = {c: 0.05 for c in CLASSES}
+    probs["happy"] = 0.7
+    for i in range(21):
+        faces = [FaceResult((10, 10, 60, 60), probs, "happy", 0.7, "", track_id=1)]
+        if 5 <= i < 8:
+            faces.append(FaceResult((200, 10, 230, 40), probs, "happy", 0.7, "", track_id=2))
+        rec.add(FrameResult(i, faces), i / 10)
+    rec.finish()
+    return folder

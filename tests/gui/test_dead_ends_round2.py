@@ -519,3 +519,45 @@ def test_a_model_switch_does_not_show_a_photos_old_error_again(qtbot, tmp_path, 
     qtbot.wait(300)
     assert [e.status for e in win.photo_tab.entries] == ["done", "failed"]
     assert len(win.errors) == 1, win.errors  # the file's error was not shown again
+
+
+def test_hide_short_tracks_in_the_session_window_and_the_report(qtbot, tmp_path, monkeypatch):
+    """Issue 27: File > Open session, Participants, "Hide if seen <" 1 s: the 0.2 s false
+    detection leaves the charts, the segments and the report (which says one is hidden);
+    session.json keeps the choice; faces.csv keeps every row."""
+    import json
+
+    from made_sessions import one_person_and_a_blip_session
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication, QFileDialog
+
+    from fer_desktop.ui.sessions.session_view import SessionView
+
+    folder = one_person_and_a_blip_session(tmp_path / "s")
+    rows_before = (folder / "faces.csv").read_text()
+    win = _window(qtbot)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    menu_action(win, "Open session…").trigger()
+    view = next(w for w in QApplication.topLevelWidgets() if isinstance(w, SessionView))
+    assert sorted(view.timelines) == [1, 2]
+    spin = view.study.hide_spin
+    assert spin.text() == "show all"
+    spin.selectAll()
+    qtbot.keyClicks(spin, "1")
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    view = next(w for w in QApplication.topLevelWidgets() if isinstance(w, SessionView))
+    assert sorted(view.timelines) == [1] and view.study.hidden_label.text() == "1 hidden"
+    segments = [
+        view.study.segments.item(r, 1).text() for r in range(view.study.segments.rowCount())
+    ]
+    assert segments and all("2" not in p for p in segments)
+    info = json.loads((folder / "session.json").read_text())
+    assert info["participants"]["hide_shorter_s"] == 1.0
+    assert (folder / "faces.csv").read_text() == rows_before
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "r.html"), "")
+    )
+    view.study.report_button.click()
+    report = (tmp_path / "r.html").read_text()
+    assert "1 participant(s) (1 more seen less than 1 s, hidden" in report
+    view.close()

@@ -36,6 +36,9 @@ class Annotations:
     markers: list[Marker] = field(default_factory=list)
     names: dict[int, str] = field(default_factory=dict)  # track id -> participant name
     merged: dict[int, int] = field(default_factory=dict)  # track id -> the track it joins
+    # Participants seen for less than this many seconds are hidden from the window, the report
+    # and the exports (faces.csv keeps them; issue 27). 0 = show all.
+    hide_shorter_s: float = 0.0
 
     def add_marker(self, time_s: float, name: str | None = None) -> Marker:
         m = Marker(round(float(time_s), 3), name or f"Marker {len(self.markers) + 1}")
@@ -67,6 +70,7 @@ class Annotations:
             "participants": {
                 "names": {str(k): v for k, v in sorted(self.names.items())},
                 "merged": {str(k): v for k, v in sorted(self.merged.items())},
+                "hide_shorter_s": self.hide_shorter_s,
             },
         }
 
@@ -87,6 +91,9 @@ class Annotations:
         for k, v in (p.get("merged") or {}).items():
             if str(k).lstrip("-").isdigit() and isinstance(v, int) and int(k) != v:
                 a.merged[int(k)] = v
+        hide = p.get("hide_shorter_s")
+        if isinstance(hide, int | float) and not isinstance(hide, bool) and 0 <= hide <= 3600:
+            a.hide_shorter_s = float(hide)  # NaN, negative or absurd values: show all
         return a
 
 

@@ -72,6 +72,12 @@ class SessionData:
     def markers(self) -> list[Marker]:
         return self.annotations.markers
 
+    @property
+    def hidden(self) -> list[int]:
+        """Participants hidden as seen for less than `annotations.hide_shorter_s`."""
+        owners = {self.annotations.owner(t) for t in self.raw_tracks}
+        return sorted(owners - set(self.tracks))
+
     def merge(self, track_id: int, into: int) -> None:
         """Record that participant `track_id` is participant `into` seen at another time.
 
@@ -99,7 +105,7 @@ def merge_tracks(raw: dict[int, TrackTimeline], a: Annotations) -> dict[int, Tra
     groups: dict[int, list[TrackTimeline]] = {}
     for tid, tr in sorted(raw.items()):
         groups.setdefault(a.owner(tid), []).append(tr)
-    out = {}
+    out: dict[int, TrackTimeline] = {}
     for owner, parts in sorted(groups.items()):
         times = np.concatenate([p.times for p in parts])
         order = np.argsort(times, kind="stable")
@@ -113,7 +119,16 @@ def merge_tracks(raw: dict[int, TrackTimeline], a: Annotations) -> dict[int, Tra
             name=a.name_of(owner),
             merged=tuple(p.track_id for p in parts if p.track_id != owner),
         )
+    if a.hide_shorter_s > 0:  # the participant's whole time seen, merged parts together
+        out = {k: t for k, t in out.items() if seen_s(t) >= a.hide_shorter_s}
     return out
+
+
+def seen_s(track: TrackTimeline) -> float:
+    """How long a participant was seen: its first row to its last (of all its merged parts)."""
+    if len(track.times) == 0:
+        return 0.0
+    return float(track.times[-1] - track.times[0])
 
 
 def load_session(folder: str | Path) -> SessionData:

@@ -154,6 +154,12 @@ def report_html(session: SessionData, window_s: float | None = None) -> str:
         "".join(f"<li>{t:.1f} s: {esc(text)}</li>" for t, text in setting_changes(info))
         or "<li>none: the settings above held for the whole session</li>"
     )
+    hidden = (
+        f" ({len(d.hidden)} more seen less than {d.annotations.hide_shorter_s:g} s, hidden: "
+        "faces.csv keeps them)"
+        if d.hidden
+        else ""
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Session {esc(d.folder.name)}: emotion report</title>
@@ -164,7 +170,7 @@ th {{ background: #f2f2f2; text-align: left; }} .small {{ color: #555; font-size
 .caution {{ background: #fff6e0; border-left: 4px solid #e0a000; padding: 0.6em 1em; }}
 </style></head><body>
 <h1>Session {esc(d.folder.name)}</h1>
-<p>{esc(str(info.get("source", "unknown source")))} · {d.duration_s:.1f} s · {len(d.tracks)} participant(s)
+<p>{esc(str(info.get("source", "unknown source")))} · {d.duration_s:.1f} s · {len(d.tracks)} participant(s){hidden}
 · started {esc(str(info.get("start_time", "?")).replace("T", " "))} · report written {datetime.now():%Y-%m-%d %H:%M}</p>
 <p class="caution"><b>What this does and does not say.</b> {esc(CAUTION)}</p>
 <h2>Model and settings</h2>

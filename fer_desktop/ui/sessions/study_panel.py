@@ -86,6 +86,23 @@ class StudyPanel(QTabWidget):
         merge.addWidget(self.merge_into)
         merge.addWidget(self.merge_button)
         form.addRow("Track", merge)
+        # Hide the faces seen only briefly (false detections, passers-by): from the charts, the
+        # report and the exports; faces.csv keeps them (issue 27).
+        self.hide_spin = QDoubleSpinBox()
+        self.hide_spin.setRange(0.0, 600.0)
+        self.hide_spin.setSingleStep(0.5)
+        self.hide_spin.setDecimals(1)
+        self.hide_spin.setSuffix(" s")
+        self.hide_spin.setSpecialValueText("show all")
+        self.hide_spin.setToolTip(
+            "Hide participants seen for less than this (first to last frame); faces.csv keeps them"
+        )
+        self.hide_spin.editingFinished.connect(self._hide_changed)
+        self.hidden_label = QLabel("")
+        hide = QHBoxLayout()
+        hide.addWidget(self.hide_spin)
+        hide.addWidget(self.hidden_label, 1)
+        form.addRow("Hide if seen <", hide)
         box = QVBoxLayout()
         box.addWidget(self.people, 1)
         box.addLayout(form)
@@ -163,6 +180,11 @@ class StudyPanel(QTabWidget):
             i = combo.findData(old) if old is not None else -1
             combo.setCurrentIndex(i if i >= 0 else min(default, len(ids) - 1))
         self.merge_button.setEnabled(len(ids) > 1)
+        self.hide_spin.blockSignals(True)
+        self.hide_spin.setValue(self.notes.hide_shorter_s)
+        self.hide_spin.blockSignals(False)
+        n = len(data.hidden)
+        self.hidden_label.setText(f"{n} hidden" if n else "")
         self._fill_segments()
         self._filling = False
 
@@ -180,6 +202,15 @@ class StudyPanel(QTabWidget):
         else:
             self.notes.names.pop(track_id, None)
         self._save()
+
+    def hide_shorter(self, seconds: float) -> None:
+        """Hide the participants seen for less than `seconds` (0: show all); saved."""
+        self.notes.hide_shorter_s = max(0.0, float(seconds))
+        self._save()
+
+    def _hide_changed(self) -> None:
+        if self.hide_spin.value() != self.notes.hide_shorter_s:
+            self.hide_shorter(self.hide_spin.value())
 
     def merge(self, track_id: int, into: int) -> None:
         try:
