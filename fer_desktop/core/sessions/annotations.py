@@ -70,7 +70,7 @@ class Annotations:
             "participants": {
                 "names": {str(k): v for k, v in sorted(self.names.items())},
                 "merged": {str(k): v for k, v in sorted(self.merged.items())},
-                "hide_shorter_s": self.hide_shorter_s,
+                **({"hide_shorter_s": self.hide_shorter_s} if self.hide_shorter_s else {}),
             },
         }
 

@@ -1,8 +1,8 @@
 """Per-face emotion timelines with pyqtgraph: 7 probability curves over a dominant-label band.
 
-`TrackPlot` draws one face's chart into a pyqtgraph PlotItem (the live strip chart and the
-session viewer share it). `EmotionTimeline` is the live strip chart: the last `window_s` seconds
-of the faces seen most recently, redrawn on a timer (not per frame), so the cost is bounded.
+`TrackPlot` draws one face's chart into a PlotItem (live strip chart and session viewer).
+`EmotionTimeline` is the live strip chart: the last `window_s` seconds of the faces seen most
+recently, redrawn on a timer (not per frame), so the cost is bounded.
 """
 
 from __future__ import annotations
@@ -33,8 +33,7 @@ def _brushes() -> list:
 
 
 def rgb(label: str) -> tuple[int, int, int]:
-    b, g, r = CLASS_COLORS_BGR.get(label, CLASS_COLORS_BGR["uncertain"])
-    return r, g, b
+    return CLASS_COLORS_BGR.get(label, CLASS_COLORS_BGR["uncertain"])[::-1]
 
 
 def legend_html() -> str:
@@ -49,9 +48,8 @@ def legend_html() -> str:
 def label_runs(
     times: np.ndarray, codes: np.ndarray, t0: float, t1: float, cols: int = 400
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Runs of the displayed label over [t0, t1] as arrays (starts, ends, label codes), on a
-    grid of `cols` cells (so a chart never has more bars than pixels); no run where the face
-    was not seen for more than GAP_S (a hole in the band). `codes` index LABELS."""
+    """Runs of the displayed label over [t0, t1] (starts, ends, label codes: LABELS indices) on
+    a grid of `cols` cells (never more bars than pixels); a hole where unseen over GAP_S."""
     if len(times) == 0 or t1 <= t0:
         return np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)
     step = (t1 - t0) / cols
@@ -137,8 +135,7 @@ class TrackPlot:
         self.set_title(f"Face {track_id}")
 
     def dispose(self) -> None:
-        """Take the valence ViewBox out of the scene: it was added to the scene, not to the plot,
-        so clearing the layout leaves it drawn (a stale dashed line after Stop/Start)."""
+        """Take the valence ViewBox out of the scene (clearing the layout leaves it drawn)."""
         scene = self.valence_box.scene()
         if scene is not None:
             scene.removeItem(self.valence_box)
@@ -148,12 +145,10 @@ class TrackPlot:
         self.valence_box.linkedViewChanged(self.plot.vb, self.valence_box.XAxis)
 
     def set_markers(self, markers: Iterable[tuple[float, str]], offset: float = 0.0) -> None:
-        """Vertical lines at the markers' times (x = time - offset), named."""
-        for line in self.marker_lines:
-            self.plot.removeItem(line)
+        """Vertical lines at the markers' times (x = time - offset), named; the names at three
+        heights in turn, by time: close markers never overprint (issue 32)."""
+        [self.plot.removeItem(line) for line in self.marker_lines]
         self.marker_lines = []
-        # Names at three heights in turn, by time: two markers close together never print one
-        # name over the other (issue 32).
         for i, (t, name) in enumerate(sorted(markers, key=lambda m: m[0])):
             line = pg.InfiniteLine(t - offset, angle=90, movable=False,
                                    pen=pg.mkPen((90, 90, 90), width=1, style=Qt.PenStyle.DotLine),
