@@ -235,7 +235,7 @@ class SessionView(QWidget):
         axis.setTicks([[(i, lab) for i, lab in enumerate(LABELS)]])
         axis.setWidth(76)  # a label wider than its axis is not drawn: room for "uncertain"
         plot.getAxis("bottom").setTicks([[(0, "0"), (0.5, "50%"), (1, "100%")]])
-        plot.setXRange(0, 1.25, padding=0)
+        plot.setXRange(0, 1.45, padding=0)  # room for "100%" after a full bar (it was cut)
         plot.setYRange(-0.6, len(LABELS) - 0.4, padding=0)
         plot.invertY(True)
         return bars
