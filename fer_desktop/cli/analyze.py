@@ -129,9 +129,14 @@ def run_job_cli(args) -> int:
         raise UserError(
             "--markers is for one video.", "Analyse that video alone with its markers file."
         )
-    if args.workers is not None and args.workers < 1:
+    from fer_desktop.core.jobs.runner import default_workers
+
+    most = 2 * default_workers()  # each worker loads the models: more only slows all (issue 28)
+    if args.workers is not None and not 1 <= args.workers <= most and not args.scheduler:
         raise UserError(
-            f"--workers must be 1 or more, not {args.workers}.", "Use e.g. --workers 2."
+            f"--workers must be between 1 and {most} on this machine ({default_workers()} "
+            f"cores), not {args.workers}.",
+            f"Use e.g. --workers {default_workers()} (the default: one per core).",
         )
     settings = settings_from(args)
     job_dir = Path(args.out).expanduser() if args.out else new_job_dir()

@@ -23,24 +23,29 @@ def register(sub) -> None:
     r.set_defaults(func=run)
 
 
+MIN_WINDOW_S, MAX_WINDOW_S = 0.1, 86400.0
+
+
 def run(args) -> int:
     from fer_desktop.core.sessions.reader import load_session
     from fer_desktop.core.sessions.report import write_report
     from fer_desktop.core.sessions.segments import write_segments
     from fer_desktop.core.support.errors import UserError
+    from fer_desktop.core.support.fileio import unique_path
 
-    if args.window is not None and not args.window > 0:
-        raise UserError(
-            f"--window must be a positive number of seconds, not {args.window}.",
+    if args.window is not None and not MIN_WINDOW_S <= args.window <= MAX_WINDOW_S:
+        raise UserError(  # 1e-7 s made billions of segments (issue 28)
+            f"--window must be between {MIN_WINDOW_S} s and {MAX_WINDOW_S:.0f} s, not "
+            f"{args.window}.",
             "Use e.g. --window 30.",
         )
     session = load_session(args.session)
     out = Path(args.out).expanduser() if args.out else None
     try:
         report = write_report(session, out, args.window)
-        segments = write_segments(
-            session, (out.parent / "segments.csv") if out else None, args.window
-        )
+        # beside an -o report: its own free name, never over a segments.csv already there
+        beside = unique_path(out.with_name(out.stem + "_segments.csv")) if out else None
+        segments = write_segments(session, beside, args.window)
     except OSError as exc:
         raise UserError(
             f"Could not write the report: {exc.strerror or exc}.",

@@ -561,3 +561,15 @@ def test_hide_short_tracks_in_the_session_window_and_the_report(qtbot, tmp_path,
     report = (tmp_path / "r.html").read_text()
     assert "1 participant(s) (1 more seen less than 1 s, hidden" in report
     view.close()
+
+
+def test_a_participant_named_like_markup_is_shown_as_typed(qtbot, tmp_path):
+    """Issue 28 case 4: participant names were rendered as HTML in the charts' titles."""
+    from fer_desktop.ui.sessions.session_view import open_session
+
+    win = _window(qtbot)
+    view = open_session(three_people_session(tmp_path / "s"), win)
+    view.study.name_track(1, "<b>Ana</b> & co")
+    title = view.timelines[1].plot.titleLabel.text
+    assert "&lt;b&gt;Ana&lt;/b&gt; &amp; co" in title and "<b>Ana" not in title
+    view.close()

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -168,3 +169,62 @@ def test_marker_names_with_braces_show_as_typed(qtbot):
     tp.set_markers([(0.5, "Block {A}"), (0.7, "{0} and {}")])
     shown = [line.label.textItem.toPlainText() for line in tp.marker_lines]
     assert shown == ["Block {A}", "{0} and {}"]
+
+
+def test_a_fifo_among_a_jobs_inputs_fails_alone_and_the_job_goes_on(tmp_path, batch_inputs):
+    """Issue 28 case 7: a FIFO named like a video among a job's inputs hung the whole job before
+    any video started (its length was probed by opening it). Now that input fails with its
+    message, the other video is analysed, and the job ends (exit 1: a video failed)."""
+    fifo = tmp_path / "pipe.mp4"
+    os.mkfifo(fifo)
+    out = subprocess.run(
+        [sys.executable, "-m", "fer_desktop", "analyze", str(batch_inputs / "a.avi"), str(fifo),
+         "-o", str(tmp_path / "job"), "--workers", "1", "--json"],
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert out.returncode == 1, out.stderr
+    videos = {os.path.basename(v["input"]): v for v in json.loads(out.stdout)["videos"]}
+    assert videos["a.avi"]["status"] == "done"
+    assert videos["pipe.mp4"]["status"] == "failed"
+    assert "not a regular file" in videos["pipe.mp4"]["error"]
+
+
+def test_report_window_and_workers_are_bounded_and_segments_never_overwritten(tmp_path, capsys):
+    """Issue 28 cases 9-10: `--window 1e-7` was accepted (billions of segments), `--workers`
+    had no upper bound (12 on 2 cores: 1.9 GB, 4x slower), and `report -o FILE` overwrote a
+    segments.csv beside FILE."""
+    from made_sessions import happy_session
+
+    from fer_desktop.cli import main
+    from fer_desktop.core.jobs.runner import default_workers
+
+    folder = happy_session(tmp_path / "s")
+    assert main(["report", str(folder), "--window", "1e-7"]) == 2
+    assert "--window must be between 0.1 s" in capsys.readouterr().err
+    mine = tmp_path / "out" / "segments.csv"
+    mine.parent.mkdir()
+    mine.write_text("the user's own file\n")
+    assert main(["report", str(folder), "-o", str(tmp_path / "out" / "r.html")]) == 0
+    assert mine.read_text() == "the user's own file\n"  # untouched
+    assert (tmp_path / "out" / "r_segments.csv").is_file()
+    too_many = str(2 * default_workers() + 1)
+    assert main(["analyze", str(tmp_path), str(tmp_path), "--workers", too_many]) == 2
+    assert f"--workers must be between 1 and {2 * default_workers()}" in capsys.readouterr().err
+
+
+def test_analyze_never_writes_through_a_link_in_its_output_folder(tmp_path, capsys):
+    """Issue 28 case 10: `analyze -o DIR --video` wrote annotated.mp4 through a symlink in DIR
+    to a file outside it. A link among the result names means the folder is taken: exit 2."""
+    from fer_desktop.cli import main
+
+    video = Path(__file__).resolve().parents[2].parent / "shared/testdata/videos/talking-720p.mp4"
+    if not video.is_file():
+        pytest.skip(f"{video} is absent")
+    outside = tmp_path / "precious.mp4"
+    outside.write_bytes(b"the user's file")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "annotated.mp4").symlink_to(outside)
+    assert main(["analyze", str(video), "-o", str(out), "--video", "--every", "30"]) == 2
+    assert "already holds an analysis (annotated.mp4)" in capsys.readouterr().err
+    assert outside.read_bytes() == b"the user's file"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import time
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -76,9 +77,17 @@ def default_workers() -> int:
 
 
 def _probe_seconds(path: Path) -> float:
-    """The video's length from its header (0 when it cannot be read): for the ETA only."""
+    """The video's length from its header (0 when it cannot be read): for the ETA only. A path
+    that is not a regular file (a FIFO, a device) is never opened here: opening a FIFO waits for
+    a writer, which hung the whole job before any video started (issue 28); the video itself
+    then fails with its message and the job goes on."""
     import cv2
 
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return 0.0
+    except OSError:
+        return 0.0
     cap = cv2.VideoCapture(str(path))
     try:
         fps = cap.get(cv2.CAP_PROP_FPS) or 0.0

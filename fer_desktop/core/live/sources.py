@@ -96,6 +96,11 @@ class FrameSource:
             why = broken_link(path)
             if why:
                 raise UserError(f"{path} {why}.", "Choose the video file itself.")
+            if path.exists() and not path.is_file() and not path.is_dir():
+                raise UserError(  # a FIFO or a device: opening it could wait for ever
+                    f"{path.name} is not a regular file (a pipe or a device).",
+                    "Choose a video file.",
+                )
             if not path.is_file():
                 raise UserError(
                     f"Video file not found: {path}",

@@ -8,6 +8,7 @@ machine is. One thread decodes ahead while the caller's thread runs the pipeline
 from __future__ import annotations
 
 import math
+import os
 import queue
 import threading
 import time
@@ -16,7 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fer_desktop.core.live.sources import FrameSource, SourceSpec
-from fer_desktop.core.sessions.layout import CSV_NAME, JSON_NAME, new_session_dir
+from fer_desktop.core.sessions.layout import (
+    CSV_NAME,
+    JSON_NAME,
+    MARKERS_NAME,
+    VIDEO_NAME,
+    new_session_dir,
+)
 from fer_desktop.core.sessions.recorder import SessionRecorder
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import make_private_dir
@@ -66,7 +73,11 @@ def prepare_output(out_dir: str | Path | None) -> Path:
     folder = Path(out_dir).expanduser()
     if folder.exists() and not folder.is_dir():
         raise UserError(f"{folder} is a file, not a folder.", "Choose a folder for the results.")
-    taken = [n for n in (CSV_NAME, JSON_NAME) if (folder / n).exists()]
+    # lexists: a link is taken too, dangling or not: the results are never written through a
+    # link in the folder to a file outside it (issue 28)
+    taken = [
+        n for n in (CSV_NAME, JSON_NAME, VIDEO_NAME, MARKERS_NAME) if os.path.lexists(folder / n)
+    ]
     if taken:
         raise UserError(
             f"{folder} already holds an analysis ({', '.join(taken)}).",

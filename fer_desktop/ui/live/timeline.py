@@ -7,6 +7,7 @@ recently, redrawn on a timer (not per frame), so the cost is bounded.
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Iterable
 
@@ -136,8 +137,7 @@ class TrackPlot:
 
     def dispose(self) -> None:
         """Take the valence ViewBox out of the scene (clearing the layout leaves it drawn)."""
-        scene = self.valence_box.scene()
-        if scene is not None:
+        if (scene := self.valence_box.scene()) is not None:
             scene.removeItem(self.valence_box)
 
     def _sync_valence_box(self) -> None:
@@ -156,10 +156,10 @@ class TrackPlot:
             self.plot.addItem(line)
             self.marker_lines.append(line)
 
-    def set_title(self, text: str) -> None:
+    def set_title(self, text: str) -> None:  # plain text: a name is data, never HTML markup
         if text != getattr(self, "_title", None):  # a new title re-lays out the whole chart
             self._title = text
-            self.plot.setTitle(text, size="9pt", justify="left")
+            self.plot.setTitle(html.escape(text), size="9pt", justify="left")
 
     def set_data(
         self,
