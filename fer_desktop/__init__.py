@@ -6,6 +6,11 @@ import sys as _sys
 # FFmpeg's own log lines ("moov atom not found") would precede the one clear message the app
 # gives about a damaged video; OpenCV reads this once, when its FFmpeg backend starts.
 _os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+# ONNX Runtime 1.29+ on Linux and macOS uploads usage events with a persistent device id to
+# mobile.events.data.microsoft.com (a DNS query per session seen with strace, issue 28);
+# `disable_telemetry_events()` comes too late. This variable, read when ONNX Runtime starts, turns
+# it off for the process (and the batch workers it spawns): no connection unless the user asks.
+_os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 
 def _fewer_malloc_arenas() -> None:

@@ -228,3 +228,29 @@ def test_analyze_never_writes_through_a_link_in_its_output_folder(tmp_path, caps
     assert main(["analyze", str(video), "-o", str(out), "--video", "--every", "30"]) == 2
     assert "already holds an analysis (annotated.mp4)" in capsys.readouterr().err
     assert outside.read_bytes() == b"the user's file"
+
+
+def test_no_dns_query_or_connection_from_a_bench(tmp_path):
+    """Issue 28 case 2: ONNX Runtime 1.29+ resolved mobile.events.data.microsoft.com (6 DNS
+    queries in a 900-frame bench, seen with strace) although disable_telemetry_events() was
+    called; ORT_DISABLE_TELEMETRY=1, set when fer_desktop is imported, stops it. Checked with
+    strace where it is installed (a bench of 90 frames, every process and thread)."""
+    import shutil
+
+    out = subprocess.run(
+        [sys.executable, "-c", "import os, fer_desktop; print(os.environ['ORT_DISABLE_TELEMETRY'])"],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "ORT_DISABLE_TELEMETRY": ""},
+    )  # fmt: skip
+    assert out.stdout.strip() == "1"
+    video = Path(__file__).resolve().parents[2].parent / "shared/testdata/videos/talking-720p.mp4"
+    if shutil.which("strace") is None or not video.is_file():
+        pytest.skip("strace or the test video is absent (the env check above ran)")
+    trace = tmp_path / "trace.txt"
+    subprocess.run(
+        ["strace", "-f", "-qq", "-e", "trace=connect,sendto,sendmmsg", "-o", str(trace),
+         sys.executable, "-m", "fer_desktop", "bench", str(video), "--frames", "90", "--json"],
+        capture_output=True, text=True, timeout=300,
+        env={**os.environ, "FER_DESKTOP_HOME": str(tmp_path / "home")},
+    )  # fmt: skip
+    calls = [line for line in trace.read_text().splitlines() if "AF_INET" in line]
+    assert not calls, calls[:3]
