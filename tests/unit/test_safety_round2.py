@@ -254,3 +254,22 @@ def test_no_dns_query_or_connection_from_a_bench(tmp_path):
     )  # fmt: skip
     calls = [line for line in trace.read_text().splitlines() if "AF_INET" in line]
     assert not calls, calls[:3]
+
+
+def test_a_new_model_file_under_the_same_name_redoes_a_finished_video(tmp_path):
+    """Issue 28 case 8: the job fingerprint named the model's path, not the file: after a new
+    model at the same path a rerun kept the old results. Its sha256 is in the fingerprint now."""
+    import shutil
+
+    from fer_desktop.core.classify.classifier import default_model_path
+    from fer_desktop.core.jobs.runner import model_files_digest
+    from fer_desktop.core.settings import Settings
+
+    mine = tmp_path / "mine.onnx"
+    shutil.copy(default_model_path().with_suffix(".onnx"), mine)
+    s = Settings(model=str(mine))
+    before = model_files_digest(s)
+    assert before == model_files_digest(s)  # stable
+    teachers = Path(__file__).resolve().parents[2] / "training" / "teachers"
+    shutil.copy(teachers / "v4_teacher_a.onnx", mine)  # retrained: same name, other weights
+    assert model_files_digest(s) != before

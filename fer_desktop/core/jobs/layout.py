@@ -37,7 +37,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 # The settings that change what an analysis finds; a finished video is redone when they change.
 RESULT_SETTINGS = (
     "detector", "detector_weights", "yolo_imgsz", "model", "precision", "backend", "tta",
-    "crop_margin", "smoothing", "threshold", "detect_every", "accurate",
+    "crop_margin", "smoothing", "threshold", "detect_every", "accurate", "model_files",
 )  # fmt: skip
 
 

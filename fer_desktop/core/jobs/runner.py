@@ -97,6 +97,26 @@ def _probe_seconds(path: Path) -> float:
         cap.release()
 
 
+def model_files_digest(settings: Settings) -> str:
+    """The sha256 of the model files the settings name (the emotion model, or the shipped one,
+    and a detector weights file): the job fingerprint changes when a file changes under the same
+    name, so a rerun after a new model analyses again (issue 28; it kept the old results)."""
+    import hashlib
+
+    from fer_desktop.core.classify.classifier import default_model_path
+
+    h = hashlib.sha256()
+    model = Path(settings.model) if settings.model else default_model_path()
+    for path in (model, model.with_suffix(".onnx"), Path(settings.detector_weights or "")):
+        try:
+            if path.name and path.is_file():
+                with open(path, "rb") as f:
+                    h.update(hashlib.file_digest(f, "sha256").digest())
+        except OSError:
+            continue
+    return h.hexdigest()[:16]
+
+
 def plan_job(
     inputs: list[str | Path], job_dir: str | Path, settings: Settings, *, every: int = 1,
     save_video: bool = False,
@@ -131,7 +151,8 @@ def plan_job(
 def _plan(folder: JobFolder, videos: list, settings: Settings, every: int, save_video: bool,
           lock: FolderLock) -> JobPlan:  # fmt: skip
     s = asdict(settings)
-    fp = fingerprint(s, every, save_video)
+    # a new model file at the same path redoes the videos (the workers get `s` as it was)
+    fp = fingerprint({**s, "model_files": model_files_digest(settings)}, every, save_video)
     plan = JobPlan(folder, fp, [], lock=lock)
     for path in videos:
         key = video_key(path)
