@@ -50,8 +50,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from fer_desktop.core.jobs.inputs import LIST_EXTS
+    from fer_desktop.core.jobs.inputs import LIST_EXTS, expand_inputs
 
+    expand_inputs([v for v in args.videos if "://" in v])  # a stream: one message, redacted
     first = Path(args.videos[0]).expanduser()
     if (len(args.videos) > 1 or first.is_dir() or first.suffix.lower() in LIST_EXTS
             or args.workers is not None or args.scheduler):  # fmt: skip

@@ -332,3 +332,21 @@ def test_segment_figures_equal_a_naive_count_and_take_linear_time():
                 shown.count(lab) / len(shown), abs=1e-4
             )
         assert float(r["mean_valence"]) == pytest.approx(valence(probs[m]).mean(), abs=1e-4)
+
+
+def test_a_malformed_scheduler_address_and_a_stream_given_to_analyze_are_one_line(tmp_path, capsys):
+    """Issue 28, low: a malformed Dask address ended in a traceback; a stream URL given to
+    `analyze` was taken for a file name and its password printed and logged."""
+    from fer_desktop.cli import main
+    from fer_desktop.core.support.logs import log_path
+
+    a, b = tmp_path / "a.mp4", tmp_path / "b.mp4"
+    a.write_bytes(b"x")
+    b.write_bytes(b"x")
+    code = main(["analyze", str(a), str(b), "-o", str(tmp_path / "j"), "--scheduler", "bad::"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Cannot reach the Dask scheduler" in err and "Traceback" not in err
+    assert main(["analyze", "rtsp://alice:s3cret@127.0.0.1:9/x", "-o", str(tmp_path / "k")]) == 2
+    err = capsys.readouterr().err
+    assert "is a stream, not a video file" in err and "s3cret" not in err
+    assert "s3cret" not in (log_path().read_text() if log_path().is_file() else "")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.image_files import VIDEO_EXTS
+from fer_desktop.core.support.redaction import redact
 
 LIST_EXTS = {".txt", ".lst", ".list"}
 
@@ -29,6 +30,11 @@ def expand_inputs(items: Iterable[str | Path]) -> list[Path]:
             out.append(key)
 
     for item in items:
+        if "://" in str(item):  # a stream is not a file to analyse (and its password is redacted)
+            raise UserError(
+                f"{redact(str(item))} is a stream, not a video file.",
+                "Analyse video files; watch a stream live (fer-desktop --source URL).",
+            )
         p = Path(item).expanduser()
         if p.is_dir():
             for f in sorted(p.rglob("*")):

@@ -29,6 +29,7 @@ from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import make_private_dir
 from fer_desktop.core.support.folder_lock import FolderLock
 from fer_desktop.core.support.progress import drain
+from fer_desktop.core.support.redaction import redact
 from fer_desktop.core.support.resources import user_data_dir
 
 
@@ -305,9 +306,9 @@ def _run_dask(address: str, tasks: list[dict], stop) -> Iterator[dict]:
     as_completed = distributed.as_completed
     try:
         client = distributed.Client(address, timeout="20s")
-    except OSError as exc:
+    except (OSError, ValueError, TypeError) as exc:  # ValueError: a malformed address (issue 28)
         raise UserError(
-            f"Cannot reach the Dask scheduler at {address}: {exc}.",
+            f"Cannot reach the Dask scheduler at {redact(address)}: {redact(str(exc))}.",
             "Start it (dask scheduler) and its workers, then give its address, e.g. tcp://host:8786.",
         ) from exc
     try:
