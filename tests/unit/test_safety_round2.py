@@ -262,7 +262,7 @@ def test_a_new_model_file_under_the_same_name_redoes_a_finished_video(tmp_path):
     import shutil
 
     from fer_desktop.core.classify.classifier import default_model_path
-    from fer_desktop.core.jobs.runner import model_files_digest
+    from fer_desktop.core.jobs.layout import model_files_digest
     from fer_desktop.core.settings import Settings
 
     mine = tmp_path / "mine.onnx"

@@ -3,6 +3,8 @@ that list paths (one per line; `#` starts a comment; relative paths are relative
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -56,3 +58,24 @@ def expand_inputs(items: Iterable[str | Path]) -> list[Path]:
         else:
             add(p)
     return out
+
+
+def probe_seconds(path: Path) -> float:
+    """The video's length from its header (0 when it cannot be read): for the ETA only. A path
+    that is not a regular file (a FIFO, a device) is never opened here: opening a FIFO waits for
+    a writer, which hung the whole job before any video started (issue 28); the video itself
+    then fails with its message and the job goes on."""
+    import cv2
+
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return 0.0
+    except OSError:
+        return 0.0
+    cap = cv2.VideoCapture(str(path))
+    try:
+        fps = cap.get(cv2.CAP_PROP_FPS) or 0.0
+        n = cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0.0
+        return float(n / fps) if fps > 0 and n > 0 else 0.0
+    finally:
+        cap.release()

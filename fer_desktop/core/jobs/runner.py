@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import stat
 import time
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -20,8 +19,8 @@ from datetime import datetime
 from multiprocessing import get_context
 from pathlib import Path
 
-from fer_desktop.core.jobs.inputs import expand_inputs
-from fer_desktop.core.jobs.layout import JobFolder, fingerprint, video_key
+from fer_desktop.core.jobs.inputs import expand_inputs, probe_seconds
+from fer_desktop.core.jobs.layout import JobFolder, fingerprint, model_files_digest, video_key
 from fer_desktop.core.jobs.summary import FINISHED, summary_rows
 from fer_desktop.core.jobs.worker import analyze_one, init_worker
 from fer_desktop.core.settings import Settings
@@ -77,47 +76,6 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _probe_seconds(path: Path) -> float:
-    """The video's length from its header (0 when it cannot be read): for the ETA only. A path
-    that is not a regular file (a FIFO, a device) is never opened here: opening a FIFO waits for
-    a writer, which hung the whole job before any video started (issue 28); the video itself
-    then fails with its message and the job goes on."""
-    import cv2
-
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return 0.0
-    except OSError:
-        return 0.0
-    cap = cv2.VideoCapture(str(path))
-    try:
-        fps = cap.get(cv2.CAP_PROP_FPS) or 0.0
-        n = cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0.0
-        return float(n / fps) if fps > 0 and n > 0 else 0.0
-    finally:
-        cap.release()
-
-
-def model_files_digest(settings: Settings) -> str:
-    """The sha256 of the model files the settings name (the emotion model, or the shipped one,
-    and a detector weights file): the job fingerprint changes when a file changes under the same
-    name, so a rerun after a new model analyses again (issue 28; it kept the old results)."""
-    import hashlib
-
-    from fer_desktop.core.classify.classifier import default_model_path
-
-    h = hashlib.sha256()
-    model = Path(settings.model) if settings.model else default_model_path()
-    for path in (model, model.with_suffix(".onnx"), Path(settings.detector_weights or "")):
-        try:
-            if path.name and path.is_file():
-                with open(path, "rb") as f:
-                    h.update(hashlib.file_digest(f, "sha256").digest())
-        except OSError:
-            continue
-    return h.hexdigest()[:16]
-
-
 def plan_job(
     inputs: list[str | Path], job_dir: str | Path, settings: Settings, *, every: int = 1,
     save_video: bool = False,
@@ -165,7 +123,7 @@ def _plan(folder: JobFolder, videos: list, settings: Settings, every: int, save_
             "input": str(path),
             "key": key,
             "status": "pending",
-            "video_s": _probe_seconds(path),
+            "video_s": probe_seconds(path),
         }
         plan.entries.append(entry)
         plan.tasks.append(
