@@ -350,3 +350,34 @@ def test_a_malformed_scheduler_address_and_a_stream_given_to_analyze_are_one_lin
     err = capsys.readouterr().err
     assert "is a stream, not a video file" in err and "s3cret" not in err
     assert "s3cret" not in (log_path().read_text() if log_path().is_file() else "")
+
+
+def test_a_scheduler_that_accepts_and_never_answers_is_one_message():
+    """Issue 28, low: a server that accepted connections and never answered hung the job for
+    ever (Dask's own timeout does not cover the handshake). A deadline, then one message."""
+    import socket
+    import threading
+
+    from fer_desktop.core.jobs.cluster import connect
+    from fer_desktop.core.support.errors import UserError
+
+    distributed = pytest.importorskip("distributed")
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(5)
+    held: list = []
+    threading.Thread(target=lambda: held.append(server.accept()[0]), daemon=True).start()
+    port = server.getsockname()[1]
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(UserError, match="did not answer within 3 s"):
+            connect(distributed, f"tcp://127.0.0.1:{port}", deadline_s=3.0)
+        assert time.monotonic() - t0 < 10
+    finally:
+        for c in held:
+            c.close()  # the abandoned handshake ends: its thread leaves
+        server.close()
+        deadline = time.monotonic() + 20
+        while any(t.name == "fer-dask-connect" for t in threading.enumerate()):
+            assert time.monotonic() < deadline, "the connect thread did not end"
+            time.sleep(0.1)

@@ -19,6 +19,7 @@ from datetime import datetime
 from multiprocessing import get_context
 from pathlib import Path
 
+from fer_desktop.core.jobs.cluster import connect, dask_module
 from fer_desktop.core.jobs.inputs import expand_inputs, probe_seconds
 from fer_desktop.core.jobs.layout import JobFolder, fingerprint, model_files_digest, video_key
 from fer_desktop.core.jobs.summary import FINISHED, summary_rows
@@ -28,7 +29,6 @@ from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import make_private_dir
 from fer_desktop.core.support.folder_lock import FolderLock
 from fer_desktop.core.support.progress import drain
-from fer_desktop.core.support.redaction import redact
 from fer_desktop.core.support.resources import user_data_dir
 
 
@@ -169,7 +169,7 @@ def iter_job(
     are skipped; a broken video is reported and the others go on. `should_stop()` True: no new
     video starts and those in flight stop at their next frame (their folders are dropped)."""
     if scheduler:
-        _dask()  # says what to install before any folder is made
+        dask_module()  # says what to install before any folder is made
     plan = plan_job(inputs, job_dir, settings, every=every, save_video=save_video)
     try:
         return (yield from _run_plan(plan, inputs, settings, every, save_video, workers,
@@ -248,27 +248,10 @@ def _run_local(n: int, threads: int, tasks: list[dict], stop) -> Iterator[dict]:
                     fut.cancel()
 
 
-def _dask():
-    try:
-        import distributed
-    except ImportError as exc:
-        raise UserError(
-            "Running on a Dask cluster needs dask.distributed.",
-            'Install it: pip install -e ".[cluster]" (or pip install distributed).',
-        ) from exc
-    return distributed
-
-
 def _run_dask(address: str, tasks: list[dict], stop) -> Iterator[dict]:
-    distributed = _dask()
+    distributed = dask_module()
     as_completed = distributed.as_completed
-    try:
-        client = distributed.Client(address, timeout="20s")
-    except (OSError, ValueError, TypeError) as exc:  # ValueError: a malformed address (issue 28)
-        raise UserError(
-            f"Cannot reach the Dask scheduler at {redact(address)}: {redact(str(exc))}.",
-            "Start it (dask scheduler) and its workers, then give its address, e.g. tcp://host:8786.",
-        ) from exc
+    client = connect(distributed, address)
     try:
         futures = [
             client.submit(analyze_one, t, key=f"fer-{t['key']}-{t['fingerprint']}", pure=False)
