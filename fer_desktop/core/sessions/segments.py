@@ -9,7 +9,8 @@ import math
 
 import numpy as np
 
-from fer_desktop.core.emotions import CLASSES
+from fer_desktop.core.emotions import CLASSES, UNCERTAIN
+from fer_desktop.core.sessions.layout import dominant
 from fer_desktop.core.sessions.reader import LABELS, SessionData
 from fer_desktop.core.support.fileio import atomic_write_csv
 
@@ -72,7 +73,7 @@ def segment_rows(session: SessionData, window_s: float | None = None) -> list[di
                 "track_id": tid,
                 "frames": n,
                 **{f"mean_{c}": f"{p:.4f}" for c, p in zip(CLASSES, mean)},
-                "dominant": CLASSES[int(np.argmax(mean))],
+                "dominant": dominant(mean) or UNCERTAIN,  # the one rule (layout.dominant)
                 **{f"share_{lab}": f"{counts[i] / n:.4f}" for i, lab in enumerate(LABELS)},
                 "mean_valence": f"{float(tr.valence[idx].mean()):.4f}",
             })  # fmt: skip
