@@ -129,3 +129,34 @@ def test_a_face_entering_is_found_within_n_frames_and_a_lost_one_at_once(models)
     r = p.process(_hide(img, left.box), 21, t=4.2)  # a region frame: the left face is gone
     assert p.full_detections == searched + 2  # lost: searched whole at once, not at frame 25
     assert len(r.faces) == 1 and r.faces[0].box[0] > left.box[2]
+
+
+@needs_data
+def test_two_people_crossing_stay_two_tracks_with_their_own_ids(models):
+    """Issue 27: one face passes in front of the other (hidden about a second): the hidden
+    one came back far from where its guessed speed put it and became a third track. A track
+    unseen for a while now accepts a face further away (a face size per second)."""
+    detector, clf = models
+    img = cv2.imread(str(FACES / "two_people.jpg"))
+    faces = sorted(detector.detect(img), key=lambda d: d.box[0])
+    crops = []
+    for f in faces:
+        x1, y1, x2, y2 = f.box
+        pad = int((x2 - x1) * 0.4)
+        crops.append(
+            cv2.resize(img[max(0, y1 - pad) : y2 + pad, max(0, x1 - pad) : x2 + pad], (260, 300))
+        )
+    p = Pipeline(detector, clf)  # the default: regions between whole-frame searches
+    w, n = 1280, 240
+    seen: dict[int, list[int]] = {}
+    for i in range(n):
+        frame = np.full((720, w, 3), 120, np.uint8)
+        a = int(60 + (w - 380) * i / (n - 1))
+        b = int(w - 320 - (w - 380) * i / (n - 1))
+        frame[200:500, a : a + 260] = crops[0]
+        frame[220:520, b : b + 260] = crops[1]  # b passes in front of a
+        for face in p.process(frame, i, t=i / 30.0).faces:
+            seen.setdefault(face.track_id, []).append(face.box[0])
+    assert len(seen) == 2, {k: len(v) for k, v in seen.items()}
+    starts_left = min(seen, key=lambda k: seen[k][0])
+    assert seen[starts_left][-1] > w / 2  # the one that started left ends right: no swap
