@@ -120,7 +120,7 @@ def _core_checks(report: dict) -> None:
     import numpy as np
     import onnx  # noqa: F401
 
-    import fer_training.cli  # noqa: F401  (training must be launchable from the bundle)
+    import fer_training.cli  # training must be launchable from the bundle
     import fer_training.export  # noqa: F401  (fer-train exports best.onnx at the end of a run)
 
     checks["training"] = "importable"

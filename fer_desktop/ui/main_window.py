@@ -314,7 +314,7 @@ class MainWindow(QMainWindow):
             texts.append(text)
         return texts
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         if not getattr(self, "_placed", False):  # the frame's size is known once shown
             self._placed = True

@@ -67,7 +67,7 @@ class _GeneratorWorker(_Tracked, GeneratorWorker):
     def _cleanup(self) -> None:
         try:
             self._gen.close()  # an aborted generator runs its finally blocks here, not at GC
-        except Exception:  # noqa: BLE001 - cleanup of a cancelled job must not raise
+        except Exception:  # cleanup of a cancelled job must not raise (logged)
             log.exception("closing a cancelled background job failed")
 
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from fer_desktop.workers.training_runner import TrainingRunner, training_command
 
-from shared_paths import FER_ZIP, FERPLUS_ZIP  # noqa: E402
+from shared_paths import FER_ZIP, FERPLUS_ZIP
 
 RUN_MS = 900_000  # generous: a background training may share the CPU
 

@@ -55,7 +55,7 @@ def test_hostile_pickle_is_refused_by_the_classifier(tmp_path: Path) -> None:
     assert not marker.exists()
     # Control: the payload is real. An unsafe load runs it (this is what the app must never do).
     with raw.open("rb") as f:
-        pickle.load(f)  # noqa: S301 - deliberately unsafe, on our own test file
+        pickle.load(f)  # deliberately unsafe, on our own test file
     assert marker.exists()
 
 

@@ -81,7 +81,7 @@ def _foreign_globals(path: Path) -> list[str]:
         return []
     try:
         return list(scan(str(path)))
-    except Exception:  # not a torch zip archive: ultralytics reports it as damaged
+    except Exception:  # noqa: BLE001 - not a torch zip archive: ultralytics reports it as damaged
         return []
 
 

@@ -264,7 +264,7 @@ def _run_dask(address: str, tasks: list[dict], stop) -> Iterator[dict]:
                 break
             try:
                 yield fut.result()
-            except Exception as exc:  # the worker died (memory, a killed node): that video fails
+            except Exception as exc:  # noqa: BLE001 - the worker died (memory, a killed node): that video fails
                 t = by_future[fut]
                 yield {"input": t["input"], "key": t["key"], "status": "failed",
                        "error": f"{type(exc).__name__}: {exc}"}  # fmt: skip
@@ -275,7 +275,7 @@ def _run_dask(address: str, tasks: list[dict], stop) -> Iterator[dict]:
 def _result(fut: Future, task: dict) -> dict:
     try:
         return fut.result()
-    except Exception as exc:  # a worker process died (e.g. out of memory): that video fails
+    except Exception as exc:  # noqa: BLE001 - a worker process died (e.g. out of memory): that video fails
         return {"input": task["input"], "key": task["key"], "status": "failed",
                 "error": f"the worker process failed ({type(exc).__name__}: {exc})"}  # fmt: skip
 

@@ -110,7 +110,7 @@ def analyze_one(task: dict, should_stop=None) -> dict:
         shutil.rmtree(partial, ignore_errors=True)
         return entry | {"status": "failed", "error": exc.message, "hint": exc.hint,
                         "seconds": round(time.perf_counter() - t0, 2)}  # fmt: skip
-    except Exception as exc:  # a bug or a library failure on one file: reported, never fatal
+    except Exception as exc:  # noqa: BLE001 - a bug or a library failure on one file: reported, never fatal
         shutil.rmtree(partial, ignore_errors=True)
         return entry | {"status": "failed", "error": f"{type(exc).__name__}: {exc}",
                         "seconds": round(time.perf_counter() - t0, 2)}  # fmt: skip

@@ -218,7 +218,7 @@ class LiveEngine:
         def run() -> None:
             try:
                 fn()
-            except Exception as exc:  # never die silently; the traceback travels with the error
+            except Exception as exc:  # noqa: BLE001 - never die silently; the traceback travels with the error
                 self.error = as_user_error(exc, "Live processing")
                 self._stop.set()
                 self.mailbox.close()

@@ -98,5 +98,5 @@ def warm_up(models: LoadedModels) -> None:
         for clf in (models.classifier, models.accurate):
             if clf is not None:
                 clf.predict_crops(np.zeros((1, clf.data_size, clf.data_size), np.uint8))
-    except Exception:  # noqa: BLE001 - a model that cannot run fails visibly on the first frame
+    except Exception:  # a model that cannot run fails visibly on the first frame
         log.warning("warm-up failed", exc_info=True)

@@ -154,7 +154,7 @@ def open_video_writer(path: Path, fps: float, w: int, h: int):
         return _FragmentedMp4(path, fps, w, h)
     except ImportError:
         log.info("PyAV is not installed: annotated.mp4 is written by OpenCV (not kill-safe)")
-    except Exception as exc:  # an FFmpeg build without the encoder: OpenCV may still have one
+    except Exception as exc:  # noqa: BLE001 - an FFmpeg build without the encoder: OpenCV may still have one
         log.warning("PyAV cannot write %s (%s); using OpenCV", path.name, exc)
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
     if not writer.isOpened():

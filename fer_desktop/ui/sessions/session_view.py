@@ -59,7 +59,7 @@ class FramePreview(QLabel):
         self._image = bgr_to_qimage(np.ascontiguousarray(bgr)).copy()  # owns its pixels
         self._rescale()
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._rescale()
 
@@ -271,7 +271,7 @@ class SessionView(QWidget):
             raise UserError(f"Could not save {path}.", "Choose a writable folder.")
         return path
 
-    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+    def closeEvent(self, event) -> None:
         self._frames.cancel()
         self._frames.wait(5)
         if self._cap is not None:

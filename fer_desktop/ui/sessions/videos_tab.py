@@ -271,11 +271,11 @@ class VideosTab(QWidget):
         self.choose_button.setEnabled(not running)
 
     # drag and drop a video file
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt's name
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt's name
+    def dropEvent(self, event: QDropEvent) -> None:
         urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if len(urls) == 1 and Path(urls[0]).is_file() and not self.running:
             self.set_video(urls[0])
