@@ -9,6 +9,7 @@ import pytest
 
 from fer_desktop.core.classify import shipped
 from fer_desktop.core.classify.classifier import EmotionClassifier, default_model_path
+from fer_desktop.core.classify.onnx_backend import sha256_of
 from fer_desktop.core.support.errors import UserError
 
 
@@ -47,7 +48,7 @@ def test_a_replaced_accurate_member_is_refused(tmp_path, monkeypatch):
     fake.mkdir(parents=True)
     for t in teachers:
         shutil.copy(t, fake / t.name)
-        monkeypatch.setitem(shipped.SHIPPED_SHA256, f"accurate/{t.name}", shipped._digest(t))
+        monkeypatch.setitem(shipped.SHIPPED_SHA256, f"accurate/{t.name}", sha256_of(t))
     monkeypatch.setenv("FER_DESKTOP_RESOURCES", str(tmp_path / "resources"))
     assert [p.name for p in accurate_models()] == [t.name for t in teachers]  # intact: accepted
     (fake / teachers[0].name).write_bytes(teachers[1].read_bytes())  # replaced by another

@@ -13,9 +13,9 @@ After shipping a new model: `python -m fer_desktop.core.classify.shipped` prints
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
+from fer_desktop.core.classify.onnx_backend import sha256_of
 from fer_desktop.core.support.resources import resources_dir
 
 # path under resources/models/ -> sha256 of the file's bytes
@@ -23,11 +23,6 @@ SHIPPED_SHA256: dict[str, str] = {
     "fer_net.onnx": "16613d740733ca3afc026aea880a79393d29035583e78a5f300959db089c5e92",
     "fer_net.pt": "8cc69324e36f9abd2f25ae5756e675bb135ac82d6a4cdce17d613aafd2eb87c6",
 }
-
-
-def _digest(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def shipped_name(path: str | Path) -> str | None:
@@ -48,7 +43,7 @@ def is_shipped(path: str | Path) -> bool | None:
         return None
     expected = SHIPPED_SHA256.get(name)
     try:
-        return expected is not None and _digest(Path(path)) == expected
+        return expected is not None and sha256_of(Path(path)) == expected
     except OSError:
         return False
 
@@ -57,7 +52,7 @@ def current_table() -> dict[str, str]:
     """The sha256 of every model file in resources/models/ now (.onnx and .pt)."""
     root = resources_dir() / "models"
     return {
-        p.relative_to(root).as_posix(): _digest(p)
+        p.relative_to(root).as_posix(): sha256_of(p)
         for p in sorted(root.rglob("*"))
         if p.suffix in (".onnx", ".pt") and p.is_file()
     }

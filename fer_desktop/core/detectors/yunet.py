@@ -71,7 +71,8 @@ class YuNetFaceDetector:
             else resource_path("detectors", YUNET_FILE)
         )
         self.name = "YuNet (OpenCV, offline)" if not custom else f"YuNet ({self.model_path.name})"
-        self._size: tuple[int, int] | None = None
+        # Each network remembers the input size it was planned for (id(net) -> size).
+        self._sizes: dict[int, tuple[int, int]] = {}
         self._net = self._load(self.model_path, custom, nms, top_k)
         self._nms, self._top_k = float(nms), int(top_k)
         self._region_net = None  # a second network for regions (pipeline region tracking)
@@ -104,7 +105,7 @@ class YuNetFaceDetector:
                 "kind of network).",
                 _reinstall_hint(path, custom),
             ) from e
-        self._size = (64, 64)
+        self._sizes[id(net)] = (64, 64)
         return net
 
     def detect_region(self, region_bgr: np.ndarray) -> list[Detection]:
@@ -117,16 +118,13 @@ class YuNetFaceDetector:
             self._region_net = cv2.FaceDetectorYN.create(
                 "onnx", data, np.empty(0, np.uint8), (64, 64), self.score, self._nms, self._top_k
             )
-        net, size = self._net, self._size
-        self._net, self._size = self._region_net, getattr(self, "_region_size", None)
-        try:
-            return self.detect(region_bgr)
-        finally:
-            self._region_size = self._size
-            self._net, self._size = net, size
+        return self._detect_on(self._region_net, region_bgr)
 
     def detect(self, frame_bgr: np.ndarray) -> list[Detection]:
         """Faces best score first; each with its 5 landmarks as a float32 (5, 2) array."""
+        return self._detect_on(self._net, frame_bgr)
+
+    def _detect_on(self, net, frame_bgr: np.ndarray) -> list[Detection]:
         frame = as_bgr(frame_bgr)
         if frame is None:
             return []
@@ -136,10 +134,10 @@ class YuNetFaceDetector:
             size = (max(1, round(w * scale)), max(1, round(h * scale)))
             frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
         size = (frame.shape[1], frame.shape[0])
-        if size != self._size:
-            self._net.setInputSize(size)
-            self._size = size
-        _, faces = self._net.detect(frame)
+        if size != self._sizes.get(id(net)):
+            net.setInputSize(size)
+            self._sizes[id(net)] = size
+        _, faces = net.detect(frame)
         if faces is None:
             return []
         # Map back with the exact per-axis factors (the resized size is rounded).

@@ -3,20 +3,15 @@ that list paths (one per line; `#` starts a comment; relative paths are relative
 
 from __future__ import annotations
 
-import os
-import stat
 from collections.abc import Iterable
 from pathlib import Path
 
 from fer_desktop.core.support.errors import UserError
-from fer_desktop.core.support.image_files import VIDEO_EXTS
+from fer_desktop.core.support.fileio import check_regular_file
+from fer_desktop.core.support.image_files import is_video_path
 from fer_desktop.core.support.redaction import redact
 
 LIST_EXTS = {".txt", ".lst", ".list"}
-
-
-def is_video(path: Path) -> bool:
-    return path.suffix.lower() in VIDEO_EXTS
 
 
 def expand_inputs(items: Iterable[str | Path]) -> list[Path]:
@@ -40,7 +35,7 @@ def expand_inputs(items: Iterable[str | Path]) -> list[Path]:
         p = Path(item).expanduser()
         if p.is_dir():
             for f in sorted(p.rglob("*")):
-                if f.is_file() and is_video(f) and not f.name.startswith("."):
+                if f.is_file() and is_video_path(f) and not f.name.startswith("."):
                     add(f)
         elif p.suffix.lower() in LIST_EXTS and p.is_file():
             try:
@@ -68,8 +63,7 @@ def probe_seconds(path: Path) -> float:
     import cv2
 
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return 0.0
+        check_regular_file(path)
     except OSError:
         return 0.0
     cap = cv2.VideoCapture(str(path))

@@ -101,17 +101,17 @@ def model_files_digest(settings) -> str:
     """The sha256 of the model files the settings name (the emotion model, or the shipped one,
     and a detector weights file): the job fingerprint changes when a file changes under the same
     name, so a rerun after a new model analyses again (issue 28; it kept the old results)."""
-    import hashlib
-
     from fer_desktop.core.classify.classifier import default_model_path
+    from fer_desktop.core.classify.onnx_backend import sha256_of
 
     h = hashlib.sha256()
     model = Path(settings.model) if settings.model else default_model_path()
-    for path in (model, model.with_suffix(".onnx"), Path(settings.detector_weights or "")):
+    for path in dict.fromkeys(
+        (model, model.with_suffix(".onnx"), Path(settings.detector_weights or ""))
+    ):
         try:
             if path.name and path.is_file():
-                with open(path, "rb") as f:
-                    h.update(hashlib.file_digest(f, "sha256").digest())
+                h.update(sha256_of(path).encode())
         except OSError:
             continue
     return h.hexdigest()[:16]
