@@ -290,15 +290,23 @@ def test_main_window_switches_model_and_closes_cleanly(qtbot, video_path, tmp_pa
     assert Settings.load().model == str(copy)  # persisted on close
 
 
-def test_broken_settings_file_is_reported_kept_and_replaced(qtbot, tmp_path, monkeypatch):
+def _window_on_settings_file(qtbot, home, monkeypatch, text: str):
+    """The window started on a user folder whose settings.json holds `text`."""
     from fer_desktop.ui.main_window import MainWindow
 
-    home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("FER_DESKTOP_HOME", str(home))
-    (home / "settings.json").write_text('{"detector": "yunet", "colour": "blue"}')
+    (home / "settings.json").write_text(text)
     win = MainWindow(preload=False)
     qtbot.addWidget(win)
+    return win
+
+
+def test_broken_settings_file_is_reported_kept_and_replaced(qtbot, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    win = _window_on_settings_file(
+        qtbot, home, monkeypatch, '{"detector": "yunet", "colour": "blue"}'
+    )
     assert "Unknown setting(s): colour" in win.last_error
     assert "settings.json.broken" in win.last_error
     assert (home / "settings.json.broken").read_text().startswith('{"detector"')
@@ -315,14 +323,10 @@ def test_a_wrongly_typed_setting_is_named_and_only_it_takes_its_default(
     import subprocess
     import sys
 
-    from fer_desktop.ui.main_window import MainWindow
-
     home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("FER_DESKTOP_HOME", str(home))
-    (home / "settings.json").write_text('{"mirror": "no", "threshold": 0.6, "smoothing": "high"}')
-    win = MainWindow(preload=False)
-    qtbot.addWidget(win)
+    win = _window_on_settings_file(
+        qtbot, home, monkeypatch, '{"mirror": "no", "threshold": 0.6, "smoothing": "high"}'
+    )
     assert 'mirror must be true or false (it is "no")' in win.last_error
     assert "smoothing must be a number" in win.last_error
     assert win.settings.mirror is True and win.settings.threshold == 0.6

@@ -5,16 +5,18 @@
 set -u
 cd "$(dirname "$0")/../../.."
 RUNS="${1:?usage: run_teachers.sh RUNS_DIR}"
-DATA=(--data ../shared/datasets/fer2013.zip --data ../shared/datasets/ckplus48.zip)
+# v4 runs this script with CONFIGS=v4, its teachers and FER+ (training/configs/v4/run_teachers.sh).
+CONFIGS="${CONFIGS:-v3}"
+DATA=(--data "../shared/datasets/${DATASET:-fer2013.zip}" --data ../shared/datasets/ckplus48.zip)
 mkdir -p "$RUNS"
-for t in teacher_a teacher_c teacher_b; do
+for t in ${TEACHERS:-teacher_a teacher_c teacher_b}; do
   out="$RUNS/$t"
   if [ -f "$out/done" ]; then echo "$t: done"; continue; fi
   if [ -f "$out/last.pt" ]; then
     fer-train --resume "$out" --no-progress > "$out/events.jsonl.part" 2> "$out/stderr.log"
   else
     mkdir -p "$out"
-    fer-train --config "training/configs/v3/$t.toml" "${DATA[@]}" --out "$out" --no-progress \
+    fer-train --config "training/configs/$CONFIGS/$t.toml" "${DATA[@]}" --out "$out" --no-progress \
       > "$out/events.jsonl.part" 2> "$out/stderr.log"
   fi
   rc=$?
