@@ -32,7 +32,7 @@ from fer_desktop.core.support.resources import (
 from fer_desktop.ui.about_texts import ABOUT, KEYS_HTML, files_html
 from fer_desktop.ui.errors import show_error
 from fer_desktop.ui.live.tab import LiveTab
-from fer_desktop.ui.model_fallback import ModelFallback
+from fer_desktop.ui.model_fallback import DETECTOR_TEXT, ModelFallback
 from fer_desktop.ui.photos.tab import PhotoTab
 from fer_desktop.ui.sessions.session_view import open_session_dialog
 from fer_desktop.ui.sessions.videos_tab import VideosTab
@@ -43,12 +43,6 @@ from fer_desktop.workers import gui_gc
 from fer_desktop.workers.model_service import ModelService
 
 log = logging.getLogger(__name__)
-
-DETECTOR_TEXT = {
-    "auto": "&Auto (YOLOv8 if downloaded, else YuNet)",
-    "yunet": "Offline Yu&Net",
-    "yolo": "&YOLOv8 face",
-}
 
 
 def window_settings() -> QSettings:

@@ -12,20 +12,16 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject
 
-from fer_desktop.core.pipeline.shared_models import LoadedModels, models_key
+from fer_desktop.core.pipeline.shared_models import MODEL_FIELDS, LoadedModels, models_key
 from fer_desktop.core.settings import Settings
 from fer_desktop.core.support.errors import UserError
 
-# What the Detector menu calls each detector (the main window's menu texts).
-DETECTOR_NAMES = {
-    "auto": "Auto (YOLOv8 if downloaded, else YuNet)",
-    "yunet": "Offline YuNet",
-    "yolo": "YOLOv8 face",
+# The Detector menu's texts (the main window builds the menu from them; "&" marks the shortcut).
+DETECTOR_TEXT = {
+    "auto": "&Auto (YOLOv8 if downloaded, else YuNet)",
+    "yunet": "Offline Yu&Net",
+    "yolo": "&YOLOv8 face",
 }
-
-# The settings the models are built from (shared_models.models_key): what a failed load reverts.
-MODEL_FIELDS = ("detector", "detector_weights", "yolo_imgsz", "model", "device", "precision",
-                "backend", "tta", "crop_margin", "accurate")  # fmt: skip
 
 
 def _model_fields(settings: Settings) -> dict:
@@ -43,7 +39,7 @@ def went_back_to(failed: dict, target: dict) -> str:
         failed["detector"] != target["detector"]
         or failed["detector_weights"] != target["detector_weights"]
     ):
-        name = DETECTOR_NAMES.get(target["detector"], target["detector"])
+        name = DETECTOR_TEXT.get(target["detector"], target["detector"]).replace("&", "")
         parts.append(f"the detector {name}")
     if failed["accurate"] != target["accurate"]:
         parts.append("accurate mode " + ("on" if target["accurate"] else "off"))

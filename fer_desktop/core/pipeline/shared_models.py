@@ -20,11 +20,15 @@ from fer_desktop.core.pipeline.pipeline import Pipeline
 log = logging.getLogger(__name__)
 
 
+# The settings the models are built from (smoothing and threshold are per pipeline): what a load
+# depends on, and what a failed load puts back (ui/model_fallback.py).
+MODEL_FIELDS = ("detector", "detector_weights", "yolo_imgsz", "model", "device", "precision",
+                "backend", "tta", "crop_margin", "accurate")  # fmt: skip
+
+
 def models_key(settings) -> tuple:
-    """The settings the models are built from (smoothing and threshold are per pipeline)."""
-    s = settings
-    return (s.detector, s.detector_weights, s.yolo_imgsz, s.model, s.device, s.precision,
-            s.backend, s.tta, s.crop_margin, s.accurate)  # fmt: skip
+    """The values of MODEL_FIELDS: two settings with the same key share their models."""
+    return tuple(getattr(settings, f) for f in MODEL_FIELDS)
 
 
 class SharedPipeline(Pipeline):

@@ -147,7 +147,8 @@ class TrackPlot:
     def set_markers(self, markers: Iterable[tuple[float, str]], offset: float = 0.0) -> None:
         """Vertical lines at the markers' times (x = time - offset), named; the names at three
         heights in turn, by time: close markers never overprint (issue 32)."""
-        [self.plot.removeItem(line) for line in self.marker_lines]
+        for line in self.marker_lines:
+            self.plot.removeItem(line)
         self.marker_lines = []
         for i, (t, name) in enumerate(sorted(markers, key=lambda m: m[0])):
             line = pg.InfiniteLine(t - offset, angle=90, movable=False,
@@ -251,7 +252,6 @@ class EmotionTimeline(QWidget):
         self._timer.timeout.connect(self._on_timer)
         self._timer.start()
 
-    # ----------------------------------------------------------------------------------- API
     def add(self, time_s: float, faces: Iterable[FaceResult]) -> None:
         """One processed frame: its time (any clock, in seconds) and its faces as displayed."""
         if self._t0 is None:

@@ -173,7 +173,8 @@ class SessionView(QWidget):
             show_error(self, err)
             return
         self.header.setText(self._header_html())
-        [tp.dispose() for tp in self.timelines.values()]  # valence ViewBoxes live in the scene
+        for tp in self.timelines.values():
+            tp.dispose()  # its valence ViewBox lives in the scene, not in the layout
         self.charts.clear()
         self.timelines, self.cursors, self.share_bars = {}, [], {}
         self._fill_charts()
@@ -240,7 +241,6 @@ class SessionView(QWidget):
         plot.invertY(True)
         return bars
 
-    # ----------------------------------------------------------------------------------- API
     def seek(self, time_s: float) -> None:
         """Move the cursor to `time_s` and show annotated.mp4's frame there (when present)."""
         self.cursor_s = float(min(max(time_s, 0.0), self.data.duration_s))
