@@ -260,12 +260,13 @@ class EmotionClassifier:
         self.device = Device(net.device.type, net.device.index)
         self.precision = net.precision
 
-    def _check_shipped(self) -> None:
+    def _check_shipped(self, data: bytes | None = None) -> None:
         """A file in the shipped models' folder shows its figures only when it is the shipped
-        file byte for byte (the app's list, `shipped.py`), whatever its metadata says."""
+        file byte for byte (the app's list, `shipped.py`), whatever its metadata says. `data`:
+        its bytes, already read by the loader."""
         from fer_desktop.core.classify.shipped import is_shipped
 
-        if is_shipped(self.model_file) is False:
+        if is_shipped(self.model_file, data) is False:
             log.warning("%s is not the shipped file: its figures are not shown", self.model_file)
             self.verified, self.val_acc, self.val_sets = False, None, {}
 
@@ -275,7 +276,7 @@ class EmotionClassifier:
         self._net = OnnxNet(data, onnx.name, engine)
         self._describe_self(meta)
         self.model_file = onnx
-        self._check_shipped()
+        self._check_shipped(data)
         self.backend = engine
         self.device = Device("cpu")
         self.precision = "fp32"

@@ -13,6 +13,7 @@ After shipping a new model: `python -m fer_desktop.core.classify.shipped` prints
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from fer_desktop.core.classify.onnx_backend import sha256_of
@@ -35,17 +36,19 @@ def shipped_name(path: str | Path) -> str | None:
         return None
 
 
-def is_shipped(path: str | Path) -> bool | None:
+def is_shipped(path: str | Path, data: bytes | None = None) -> bool | None:
     """True: the shipped file, byte for byte; False: a file in the shipped folder that is not
-    (replaced, damaged, or not listed); None: not in the shipped folder at all."""
+    (replaced, damaged, or not listed); None: not in the shipped folder at all. `data`: the
+    file's bytes when the caller has read them already (not read a second time)."""
     name = shipped_name(path)
     if name is None:
         return None
     expected = SHIPPED_SHA256.get(name)
     try:
-        return expected is not None and sha256_of(Path(path)) == expected
+        digest = hashlib.sha256(data).hexdigest() if data is not None else sha256_of(Path(path))
     except OSError:
         return False
+    return expected is not None and digest == expected
 
 
 def current_table() -> dict[str, str]:
