@@ -4,12 +4,14 @@ Tests that need a file skip with a clear reason when it is absent (a user's own 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+# FER_SHARED_DIR: where tests/mutation.py's scratch copies find it (they are not beside it)
+SHARED = Path(os.environ.get("FER_SHARED_DIR") or REPO.parent / "shared")
 FER_ZIP = SHARED / "datasets" / "fer2013.zip"
 TESTDATA = SHARED / "testdata"
 FACES = TESTDATA / "faces"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 
 import shiboken6
@@ -104,9 +105,12 @@ def show_error(parent: QWidget | None, err: BaseException | str, *, logged: bool
     box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     window._error_box = box
     # The box deletes itself on close: forget it first, so the next error opens a new one
-    # instead of touching a deleted C++ object.
-    box.finished.connect(lambda _result, w=window: _forget_box(w))
-    box.destroyed.connect(lambda _obj=None, w=window: _forget_box(w))
+    # instead of touching a deleted C++ object. The slots hold the window weakly: a strong
+    # reference could be the window's last one, freed inside the box's own destructor, which
+    # would delete the box twice (a crash seen when a test let go of its window first).
+    ref = weakref.ref(window)
+    box.finished.connect(lambda _result, w=ref: _forget_box(w()))
+    box.destroyed.connect(lambda _obj=None, w=ref: _forget_box(w()))
     box.open()
     return text
 
@@ -122,7 +126,9 @@ def _open_box(window: QWidget) -> QMessageBox | None:
         return None
 
 
-def _forget_box(window: QWidget) -> None:
+def _forget_box(window: QWidget | None) -> None:
+    if window is None:
+        return
     try:
         window._error_box = None
     except RuntimeError:  # the window itself is gone

@@ -74,10 +74,40 @@ def _where(pattern: str) -> list[str]:
     return sorted(name for name, text in _sources().items() if rx.search(text))
 
 
+def _overlaps(text: str) -> list[str]:
+    """Functions that compute a box overlap, whatever their name: `min(..) - max(..)` (or
+    np.minimum - np.maximum) twice in one function, the x and y extents of an intersection."""
+    import ast
+
+    def is_call(node, names) -> bool:
+        f = node.func if isinstance(node, ast.Call) else None
+        name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+        return name in names
+
+    found = []
+    for fn in ast.walk(ast.parse(text)):
+        if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            subs = [n for n in ast.walk(fn) if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Sub)
+                    and is_call(n.left, ("min", "minimum")) and is_call(n.right, ("max", "maximum"))]  # fmt: skip
+            if len(subs) >= 2:
+                found.append(fn.name)
+    return found
+
+
+def _image_extension_lists(text: str) -> int:
+    import re
+
+    return len(re.findall(r"[\(\[{][^\)\]}]*[\"']\.jpe?g[\"'][^\)\]}]*[\"']\.png[\"']", text, re.S))
+
+
 def test_shared_logic_exists_once():
-    assert _where(r"^def iou\(") == ["fer_desktop/core/geometry.py"]
-    assert _where(r"^IMAGE_EXTS\s*=") == ["fer_desktop/core/support/image_files.py"]
-    assert _where(r"np\.bincount\(.*\* ?k") == [
+    """One IoU, one list of image extensions, one confusion matrix: found by what the code
+    does, not by its name (issue 33: a second IoU under another name passed the old check)."""
+    overlaps = {name: fns for name, text in _sources().items() if (fns := _overlaps(text))}
+    assert overlaps == {"fer_desktop/core/geometry.py": ["iou"]}
+    lists = {name: n for name, text in _sources().items() if (n := _image_extension_lists(text))}
+    assert lists == {"fer_desktop/core/support/image_files.py": 2}  # read, and saved as
+    assert _where(r"np\.bincount\(.*\* ?k|\[\s*\w+\s*,\s*\w+\s*\]\s*\+=\s*1\b") == [
         "fer_desktop/core/training/metrics.py"
     ]  # confusion matrix
     # One look for confusion matrices: both renderers take their colours from core.heatmap.

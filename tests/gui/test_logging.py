@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from fer_desktop.core.support.errors import UserError
@@ -59,13 +60,23 @@ def test_an_uncaught_thread_exception_is_logged_once_and_shown(qtbot):
         t = threading.Thread(target=lambda: {}["missing-key-4711"], name="crasher")
         t.start()
         t.join()
-        qtbot.waitUntil(lambda: "KeyError" in getattr(win, "last_error", ""), timeout=5000)
+        # shown: a dialog a person sees, naming what went wrong, and the status bar says it
+        qtbot.waitUntil(lambda: bool(_visible_boxes(win)), timeout=5000)
     finally:
         restore()
+    (box,) = _visible_boxes(win)
+    assert "missing-key-4711" in box.text() + box.informativeText()
+    assert "missing-key-4711" in win.statusBar().currentMessage()
     _flush()
     text = path.read_text(encoding="utf-8")
     assert text.count("KeyError: 'missing-key-4711'") == 1  # logged once, with its traceback
     assert "uncaught exception" in text and "Traceback" in text
+    qtbot.mouseClick(box.button(QMessageBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not _visible_boxes(win), timeout=5000)  # OK closes it
+
+
+def _visible_boxes(win) -> list[QMessageBox]:
+    return [b for b in win.findChildren(QMessageBox) if b.isVisible()]
 
 
 def test_a_user_error_without_traceback_is_logged_as_a_warning(qtbot):

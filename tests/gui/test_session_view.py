@@ -13,7 +13,8 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QImage
 
 from fer_desktop.core.emotions import CLASSES
-from fer_desktop.core.sessions.reader import LABELS, load_session
+from fer_desktop.core.sessions.figures import LABELS
+from fer_desktop.core.sessions.reader import load_session
 from fer_desktop.core.sessions.recorder import SessionRecorder
 from fer_desktop.core.types import FaceResult, FrameResult
 from fer_desktop.ui.live.timeline import EmotionTimeline, label_runs

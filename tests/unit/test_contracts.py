@@ -21,6 +21,53 @@ def test_the_runner_handles_every_event_kind_and_no_other():
     assert set(TrainingRunner.HANDLERS) == set(events.KINDS)
 
 
+# One line of each kind, as a trainer process prints them; the last line decides how it ends.
+_LINES = [
+    {"event": "start", "run_dir": "/runs/r1", "epochs": 2},
+    events.progress_event(1, 2, 10, 50.0, 3.0),
+    {"event": "epoch", "epoch": 1, "val_acc": 0.5},
+    events.log_event("info", "hello from the trainer"),
+    events.best_event(1, "/runs/r1/best.pt"),
+]
+_ENDS = {
+    "finished": {"event": "finished", "run_dir": "/runs/r1b", "best_val_acc": 0.5},
+    "stopped": {"event": "stopped", "run_dir": "", "epoch": 1},
+    "error": events.error_event("Out of memory in epoch 1.", "Use a smaller batch."),
+}
+
+
+@pytest.mark.parametrize("end", list(_ENDS))
+def test_each_event_kind_reaches_the_signal_that_shows_it(qtbot, end):
+    """Issue 33: the test above passes with a handler that does nothing. Here a real process
+    prints one line of each kind and each must arrive where the Training tab listens."""
+    import sys
+
+    from fer_desktop.workers.training_runner import TrainingRunner
+
+    script = "import sys\n" + "".join(
+        f"print({events.to_line(ev)!r}, flush=True)\n" for ev in [*_LINES, _ENDS[end]]
+    )
+    runner = TrainingRunner(command=lambda args: [sys.executable, "-c", script])
+    got: dict[str, list] = {}
+    for name in ("started", "progress", "epoch", "log", "best", "finished", "failed"):
+        getattr(runner, name).connect(lambda v, name=name: got.setdefault(name, []).append(v))
+    with qtbot.waitSignal(runner.exited, timeout=20_000):
+        runner.start([])
+    assert [e["run_dir"] for e in got["started"]] == ["/runs/r1"]
+    assert [e["epoch"] for e in got["progress"]] == [1]
+    assert [e["val_acc"] for e in got["epoch"]] == [0.5] and runner.epochs_seen == 1
+    assert [e["message"] for e in got["log"]] == ["hello from the trainer"]
+    assert [e["path"] for e in got["best"]] == ["/runs/r1/best.pt"]
+    if end == "error":
+        assert "finished" not in got
+        assert got["failed"] == ["Out of memory in epoch 1.\nUse a smaller batch."]
+        assert runner.last_error == {"message": "Out of memory in epoch 1.",
+                                     "hint": "Use a smaller batch."}  # fmt: skip
+    else:
+        assert [e["event"] for e in got["finished"]] == [end] and "failed" not in got
+        assert runner.run_dir == ("/runs/r1b" if end == "finished" else "/runs/r1")
+
+
 def test_event_lines_round_trip_and_strays_are_not_events():
     ev = events.progress_event(2, 10, 100, 123.456, 9.87)
     assert events.parse_line(events.to_line(ev)) == ev | {

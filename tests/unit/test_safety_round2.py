@@ -304,7 +304,8 @@ def test_segment_figures_equal_a_naive_count_and_take_linear_time():
     from fer_desktop.core.emotions import CLASSES, valence
     from fer_desktop.core.sessions import segments
     from fer_desktop.core.sessions.annotations import Annotations, Marker
-    from fer_desktop.core.sessions.reader import LABELS, SessionData, TrackTimeline
+    from fer_desktop.core.sessions.figures import LABELS
+    from fer_desktop.core.sessions.reader import SessionData, TrackTimeline
 
     rng = np.random.default_rng(3)
     n = 3000

@@ -3,8 +3,7 @@ a video without a face, or one that failed, still has its row (with the reason i
 
 from __future__ import annotations
 
-from fer_desktop.core.emotions import CLASSES
-from fer_desktop.core.jobs.layout import LABELS, JobFolder
+from fer_desktop.core.jobs.layout import JobFolder
 from fer_desktop.core.support.errors import UserError
 
 FINISHED = ("done", "truncated")
@@ -29,18 +28,13 @@ def summary_rows(folder: JobFolder, entries: list[dict]) -> dict[str, list[dict]
         note = e.get("warning") or ""
         rows = []
         for tid, t in sorted(session.tracks.items()):
-            mean = t.probs.mean(axis=0)
-            shares = t.label_shares()
             rows.append(
                 base
                 | {
                     "track_id": tid,
                     "first_s": f"{t.times[0]:.3f}",
                     "last_s": f"{t.times[-1]:.3f}",
-                    "frames": len(t.times),
-                    **{f"mean_{c}": f"{p:.4f}" for c, p in zip(CLASSES, mean)},
-                    "dominant": t.dominant,
-                    **{f"share_{lab}": f"{shares[lab]:.4f}" for lab in LABELS},
+                    **t.figures().columns(),  # the one rule (sessions/figures.py)
                     "note": note,
                 }
             )

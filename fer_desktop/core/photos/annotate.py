@@ -29,6 +29,7 @@ from fer_desktop.core.support.fileio import (
     atomic_write_text,
     unique_path,
 )
+from fer_desktop.core.support.image_files import SAVE_EXTS
 from fer_desktop.core.support.logs import log_path
 from fer_desktop.core.types import FaceResult, FrameResult
 
@@ -49,7 +50,6 @@ PHOTO_CSV_COLUMNS = (
     "folder",  # the photo's folder (two photos of one name in two folders stay apart)
 )
 DISPLAY_MAX_SIDE = 2048  # the GUI keeps a copy this size, not the full 20 MP image
-_SAVE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 
 
 def render_annotated(
@@ -85,7 +85,7 @@ def scale_faces(faces: Sequence[FaceResult], scale: float) -> list[FaceResult]:
 def annotated_name(src_path: str | Path, ext: str | None = None) -> str:
     src = Path(src_path)
     ext = (ext or src.suffix).lower()
-    if ext not in _SAVE_EXTS:
+    if ext not in SAVE_EXTS:
         ext = ".png"
     return f"{src.stem}_annotated{ext}"
 

@@ -102,9 +102,3 @@ def csv_row(time_s: float, frame: int, face: FaceResult) -> list:
         f"{float(valence(p)):.4f}",
         f"{float(face.detector_score):.4f}",
     ]
-
-
-def dominant(mean_probabilities) -> str | None:
-    """The class with the highest mean probability (None for no frames)."""
-    mean = np.asarray(mean_probabilities, dtype=float)
-    return CLASSES[int(np.argmax(mean))] if mean.size and mean.sum() > 0 else None

@@ -14,20 +14,19 @@ from pathlib import Path
 
 import numpy as np
 
-from fer_desktop.core.emotions import CLASSES, UNCERTAIN, valence
+from fer_desktop.core.emotions import CLASSES, valence
 from fer_desktop.core.sessions.annotations import MAX_JSON_BYTES, Annotations, Marker
+from fer_desktop.core.sessions.figures import LABELS as LABELS  # re-exported for the viewers
+from fer_desktop.core.sessions.figures import Figures, of_frames
 from fer_desktop.core.sessions.layout import (
     CSV_COLUMNS,
     CSV_NAME,
     JSON_NAME,
     READABLE_CSV_COLUMNS,
     VIDEO_NAME,
-    dominant,
 )
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import check_regular_file, read_bounded_text
-
-LABELS: tuple[str, ...] = (*CLASSES, UNCERTAIN)
 
 
 @dataclass
@@ -47,15 +46,18 @@ class TrackTimeline:
         """(n,) valence per row, from the probabilities (emotions.VALENCE_NOTE)."""
         return valence(self.probs) if len(self.probs) else np.zeros(0)
 
+    def figures(self) -> Figures:
+        """Frames, means, dominant, shares, mean valence: the one rule (sessions/figures.py)."""
+        return of_frames(self.probs, self.labels)
+
     def label_shares(self) -> dict[str, float]:
         """Share of this face's frames shown with each label (CLASSES, then "uncertain")."""
-        n = max(len(self.labels), 1)
-        return {lab: sum(1 for x in self.labels if x == lab) / n for lab in LABELS}
+        return self.figures().shares
 
     @property
     def dominant(self) -> str:
-        """The class with the highest mean probability."""
-        return (dominant(self.probs.mean(axis=0)) if len(self.probs) else None) or UNCERTAIN
+        """The class with the highest mean probability ("uncertain" for no frames)."""
+        return self.figures().dominant
 
 
 @dataclass

@@ -30,6 +30,7 @@ import numpy as np
 
 from fer_desktop.core.emotions import CLASSES, UNCERTAIN
 from fer_desktop.core.sessions.annotations import Annotations, Marker, markers_csv
+from fer_desktop.core.sessions.figures import Totals
 from fer_desktop.core.sessions.layout import (
     CSV_COLUMNS,
     CSV_NAME,
@@ -38,7 +39,6 @@ from fer_desktop.core.sessions.layout import (
     VIDEO_NAME,
     csv_row,
     disk_error,
-    dominant,
     face_probs,
     make_private_file,
     new_session_dir,
@@ -57,40 +57,40 @@ JSON_EVERY_S = 1.0  # session.json is rewritten this often while recording (cras
 
 @dataclass
 class TrackSummary:
-    """Running totals for one track: when it was seen and its mean displayed probabilities."""
+    """Running totals for one track: when it was seen, its figures (sessions/figures.py, the one
+    rule every table uses) and how often its shown label changed."""
 
     track_id: int
     first_s: float
     last_s: float = 0.0
-    frames: int = 0
-    prob_sum: np.ndarray = field(default_factory=lambda: np.zeros(len(CLASSES)))
+    totals: Totals = field(default_factory=Totals)
     label: str | None = None  # the label shown in the last frame
     label_changes: int = 0  # times the shown label changed (what a viewer sees flicker)
-    uncertain_frames: int = 0
 
-    def add(self, time_s: float, probs: np.ndarray, label: str | None = None) -> None:
+    @property
+    def frames(self) -> int:
+        return self.totals.frames
+
+    def add(self, time_s: float, probs: np.ndarray, label: str) -> None:
         self.last_s = time_s
-        self.frames += 1
-        self.prob_sum += probs
-        if label is not None:
-            if self.label is not None and label != self.label:
-                self.label_changes += 1
-            self.label = label
-            self.uncertain_frames += label == UNCERTAIN
+        self.totals.add(probs, label)
+        if self.label is not None and label != self.label:
+            self.label_changes += 1
+        self.label = label
 
     def to_json(self) -> dict:
-        mean = self.prob_sum / max(self.frames, 1)
+        fig = self.totals.figures()
         minutes = (self.last_s - self.first_s) / 60.0
         return {
             "id": self.track_id,
             "first_s": round(self.first_s, 3),
             "last_s": round(self.last_s, 3),
-            "frames": self.frames,
-            "mean_probabilities": {c: round(float(p), 4) for c, p in zip(CLASSES, mean)},
-            "dominant": dominant(mean) if self.frames else None,
+            "frames": fig.frames,
+            "mean_probabilities": {c: round(float(p), 4) for c, p in zip(CLASSES, fig.mean)},
+            "dominant": fig.dominant if fig.frames else None,
             "label_changes": self.label_changes,
             "label_changes_per_min": round(self.label_changes / minutes, 1) if minutes else 0.0,
-            "uncertain_share": round(self.uncertain_frames / max(self.frames, 1), 4),
+            "uncertain_share": round(fig.shares[UNCERTAIN], 4),
         }
 
 

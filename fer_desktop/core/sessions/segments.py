@@ -9,9 +9,9 @@ import math
 
 import numpy as np
 
-from fer_desktop.core.emotions import CLASSES, UNCERTAIN
-from fer_desktop.core.sessions.layout import dominant
-from fer_desktop.core.sessions.reader import LABELS, SessionData
+from fer_desktop.core.emotions import CLASSES
+from fer_desktop.core.sessions.figures import LABELS, Totals, label_code
+from fer_desktop.core.sessions.reader import SessionData
 from fer_desktop.core.support.fileio import atomic_write_csv
 
 SEGMENT_COLUMNS: tuple[str, ...] = (
@@ -48,34 +48,29 @@ def segment_rows(session: SessionData, window_s: float | None = None) -> list[di
     segment is an index range found by binary search, and label shares are counts of codes."""
     rows = []
     segs = bounds(session, window_s)
-    label_index = {lab: i for i, lab in enumerate(LABELS)}
     tracks = []
     for tid, tr in sorted(session.tracks.items()):
         order = np.argsort(tr.times, kind="stable")  # sorted already; cheap insurance
-        codes = np.array([label_index.get(lab, len(LABELS) - 1) for lab in tr.labels], np.int64)
-        tracks.append((tid, tr, tr.times[order], order, codes[order] if len(codes) else codes))
+        codes = np.array([label_code(lab) for lab in tr.labels], np.int64)
+        tracks.append((tid, tr, tr.times[order], order, codes[order] if len(codes) else codes,
+                       tr.valence[order] if len(order) else np.zeros(0)))  # fmt: skip
     for si, (name, t0, t1) in enumerate(segs):
         last = si == len(segs) - 1
-        for tid, tr, times, order, codes in tracks:
+        for tid, tr, times, order, codes, val in tracks:
             i0 = int(np.searchsorted(times, t0, side="left"))
             i1 = int(np.searchsorted(times, t1, side="right" if last else "left"))
-            n = i1 - i0
-            if n <= 0:
+            if i1 <= i0:
                 continue
-            idx = order[i0:i1]
-            mean = tr.probs[idx].mean(axis=0)
-            counts = np.bincount(codes[i0:i1], minlength=len(LABELS))
+            totals = Totals(i1 - i0, tr.probs[order[i0:i1]].sum(axis=0),
+                            np.bincount(codes[i0:i1], minlength=len(LABELS)),
+                            float(val[i0:i1].sum()))  # fmt: skip
             rows.append({
                 "segment": name,
                 "start_s": f"{t0:.3f}",
                 "end_s": f"{t1:.3f}",
                 "participant": tr.name or f"Face {tid}",
                 "track_id": tid,
-                "frames": n,
-                **{f"mean_{c}": f"{p:.4f}" for c, p in zip(CLASSES, mean)},
-                "dominant": dominant(mean) or UNCERTAIN,  # the one rule (layout.dominant)
-                **{f"share_{lab}": f"{counts[i] / n:.4f}" for i, lab in enumerate(LABELS)},
-                "mean_valence": f"{float(tr.valence[idx].mean()):.4f}",
+                **totals.figures().columns(),  # the one rule (sessions/figures.py)
             })  # fmt: skip
     return rows
 

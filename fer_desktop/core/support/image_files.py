@@ -10,6 +10,9 @@ IMAGE_EXTS = frozenset(
      ".ppm", ".pnm", ".jp2", ".sr", ".ras"}
 )  # fmt: skip
 
+# What an annotated photo is saved as when its own format is one of these (else PNG): the common
+# formats OpenCV writes without surprises, a subset of IMAGE_EXTS.
+SAVE_EXTS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
 
 # Video files (what Live, Videos and analyze open): one list, so Photos can say "a video".
 VIDEO_EXTS = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"})

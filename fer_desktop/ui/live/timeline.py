@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from fer_desktop.core.emotions import CLASSES, VALENCE_NOTE, valence
 from fer_desktop.core.render.overlay import CLASS_COLORS_BGR, label_text
-from fer_desktop.core.sessions.reader import LABELS
+from fer_desktop.core.sessions.figures import LABELS
 from fer_desktop.core.types import FaceResult
 
 BAND_H = 0.12  # height of the dominant-label band under the curves, in probability units
