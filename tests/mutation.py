@@ -29,10 +29,12 @@ SCRATCH = REPO.parent / ".mutation"
 # Each module with the tests that pin its documented behaviour.
 MODULES: dict[str, list[str]] = {
     "core/pipeline/tracking.py": [
-        "tests/unit/test_tracking.py", "tests/unit/test_label_hold.py",
+        "tests/unit/test_tracking.py", "tests/unit/test_tracking_rules.py",
+        "tests/unit/test_label_hold.py",
     ],
     "core/classify/crops.py": ["tests/unit/test_crops.py", "tests/unit/test_pipeline.py"],
     "core/sessions/segments.py": ["tests/unit/test_segments.py", "tests/unit/test_safety_round2.py"],
+    "core/sessions/figures.py": ["tests/unit/test_segments.py", "tests/unit/test_recording.py"],
     "core/emotions.py": [
         "tests/unit/test_emotions.py", "tests/unit/test_pipeline.py", "tests/unit/test_overlay.py",
     ],
