@@ -11,6 +11,7 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
+from typing import Protocol, cast
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
@@ -24,6 +25,18 @@ log = logging.getLogger("fer_desktop")
 
 TITLE = "fer-desktop"
 _MAX_STACKED = 5  # messages shown together when several errors arrive before the first is read
+
+
+class _ErrorState(Protocol):
+    """The plain Python attributes `show_error` keeps on a window (no Qt class declares them)."""
+
+    last_error: str
+    errors: list[str]
+    _error_box: QMessageBox | None
+
+
+def _state(window: QWidget) -> _ErrorState:
+    return cast(_ErrorState, window)
 
 
 def describe(err: BaseException | str) -> tuple[str, str]:
@@ -56,7 +69,7 @@ def _target_window(parent: QWidget | None) -> QWidget | None:
         except RuntimeError:  # deleted
             return None
     app = QApplication.instance()
-    if app is None:
+    if not isinstance(app, QApplication):  # none, or a QCoreApplication without windows
         return None
     return app.activeWindow() or next(
         (w for w in app.topLevelWidgets() if isinstance(w, QMainWindow)), None
@@ -76,10 +89,11 @@ def show_error(parent: QWidget | None, err: BaseException | str, *, logged: bool
     if window is None or QApplication.instance() is None:
         print(f"fer-desktop: {text}", file=sys.stderr)
         return text
-    window.last_error = text  # for tests and for the status bar's tooltip
+    state = _state(window)
+    state.last_error = text  # for tests and for the status bar's tooltip
     errors = getattr(window, "errors", None)
     if not isinstance(errors, list):
-        errors = window.errors = []
+        errors = state.errors = []
     errors.append(text)
     if isinstance(window, QMainWindow):
         window.statusBar().showMessage(message.split("\n", 1)[0], 15000)
@@ -102,7 +116,7 @@ def show_error(parent: QWidget | None, err: BaseException | str, *, logged: bool
     box.setProperty("messages", [text])
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    window._error_box = box
+    state._error_box = box
     # The box deletes itself on close: forget it first, so the next error opens a new one
     # instead of touching a deleted C++ object.
     box.finished.connect(lambda _result, w=window: _forget_box(w))
@@ -124,7 +138,7 @@ def _open_box(window: QWidget) -> QMessageBox | None:
 
 def _forget_box(window: QWidget) -> None:
     try:
-        window._error_box = None
+        _state(window)._error_box = None
     except RuntimeError:  # the window itself is gone
         pass
 
