@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 import traceback
+from typing import cast
 
 from fer_desktop.core.emotions import CLASSES, UNCERTAIN, emoji_codepoints
 from fer_desktop.core.support.resources import resource_path, resources_dir, torch_available
@@ -53,7 +54,8 @@ def _live_check(source: str | None, report: dict) -> None:
     from fer_desktop.core.settings import Settings
     from fer_desktop.ui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    # PySide6's stubs type instance() as the QCoreApplication; here it is the QApplication
+    app = cast(QApplication, QApplication.instance() or QApplication(sys.argv[:1]))
     report["checks"]["qt_platform"] = app.platformName()
     with tempfile.TemporaryDirectory() as tmp:
         source = source or _sample_clip(tmp)
@@ -70,7 +72,7 @@ def _live_check(source: str | None, report: dict) -> None:
         window.live_tab.start_source(source)
         loop = QEventLoop()
         poll = QTimer(interval=20)
-        poll.timeout.connect(lambda: "face" in times and "frame" in times and loop.quit())
+        poll.timeout.connect(lambda: loop.quit() if "face" in times and "frame" in times else None)
         poll.start()
         QTimer.singleShot(int(LIVE_TIMEOUT_S * 1000), loop.quit)
         loop.exec()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from fer_desktop.cli.common import (
     add_accurate_arg,
@@ -58,7 +59,7 @@ def run(args) -> int:
     out = []
     failures = 0
     for image in images:
-        entry = {"image": image, "faces": [], "error": None}
+        entry: dict[str, Any] = {"image": image, "faces": [], "error": None}
         try:
             result, annotated = annotate_image(pipeline, image)
             entry["faces"] = [f.to_json() for f in result.faces]

@@ -75,7 +75,7 @@ def run(args) -> int:
     if args.models:
         from fer_desktop.core.classify.ensemble import EnsembleClassifier
 
-        clf = EnsembleClassifier(args.models, **options)
+        clf: EmotionClassifier | EnsembleClassifier = EnsembleClassifier(args.models, **options)
     else:
         clf = EmotionClassifier(args.model, **options)
     r = evaluate_classifier(clf, args.data, args.split, limit=args.limit)

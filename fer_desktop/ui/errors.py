@@ -12,6 +12,7 @@ import sys
 import threading
 import weakref
 from collections.abc import Callable
+from typing import Protocol, cast
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
@@ -25,6 +26,18 @@ log = logging.getLogger("fer_desktop")
 
 TITLE = "fer-desktop"
 _MAX_STACKED = 5  # messages shown together when several errors arrive before the first is read
+
+
+class _ErrorState(Protocol):
+    """The plain Python attributes `show_error` keeps on a window (no Qt class declares them)."""
+
+    last_error: str
+    errors: list[str]
+    _error_box: QMessageBox | None
+
+
+def _state(window: QWidget) -> _ErrorState:
+    return cast(_ErrorState, window)
 
 
 def describe(err: BaseException | str) -> tuple[str, str]:
@@ -57,7 +70,7 @@ def _target_window(parent: QWidget | None) -> QWidget | None:
         except RuntimeError:  # deleted
             return None
     app = QApplication.instance()
-    if app is None:
+    if not isinstance(app, QApplication):  # none, or a QCoreApplication without windows
         return None
     return app.activeWindow() or next(
         (w for w in app.topLevelWidgets() if isinstance(w, QMainWindow)), None
@@ -77,10 +90,11 @@ def show_error(parent: QWidget | None, err: BaseException | str, *, logged: bool
     if window is None or QApplication.instance() is None:
         print(f"fer-desktop: {text}", file=sys.stderr)
         return text
-    window.last_error = text  # for tests and for the status bar's tooltip
+    state = _state(window)
+    state.last_error = text  # for tests and for the status bar's tooltip
     errors = getattr(window, "errors", None)
     if not isinstance(errors, list):
-        errors = window.errors = []
+        errors = state.errors = []
     errors.append(text)
     if isinstance(window, QMainWindow):
         window.statusBar().showMessage(message.split("\n", 1)[0], 15000)
@@ -103,7 +117,7 @@ def show_error(parent: QWidget | None, err: BaseException | str, *, logged: bool
     box.setProperty("messages", [text])
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    window._error_box = box
+    state._error_box = box
     # The box deletes itself on close: forget it first, so the next error opens a new one
     # instead of touching a deleted C++ object. The slots hold the window weakly: a strong
     # reference could be the window's last one, freed inside the box's own destructor, which
@@ -130,7 +144,7 @@ def _forget_box(window: QWidget | None) -> None:
     if window is None:
         return
     try:
-        window._error_box = None
+        _state(window)._error_box = None
     except RuntimeError:  # the window itself is gone
         pass
 

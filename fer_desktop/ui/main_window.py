@@ -6,6 +6,7 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import SupportsInt, cast
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
@@ -74,12 +75,13 @@ class MainWindow(QMainWindow):
         self.live_tab = LiveTab(settings=settings, models=self.models, preload=preload)
         self.photo_tab = PhotoTab(settings=settings, models=self.models)
         self.videos_tab = VideosTab(settings=settings, models=self.models)
-        self.training_tab: TrainingPage = training_tab or training_page()
+        page = training_tab or training_page()
+        self.training_tab = cast(TrainingPage, page)  # a QWidget that is also a TrainingPage
         self.tabs = QTabWidget()
         self.tabs.addTab(self.live_tab, "Live")
         self.tabs.addTab(self.photo_tab, "Photos")
         self.tabs.addTab(self.videos_tab, "Videos")
-        self.tabs.addTab(self.training_tab, "Training")
+        self.tabs.addTab(page, "Training")
         self.setCentralWidget(self.tabs)
         self._save_failed = False
         self._save_timer = QTimer(self, singleShot=True, interval=1000)
@@ -286,12 +288,12 @@ class MainWindow(QMainWindow):
         state = qs.value("state")
         if isinstance(state, QByteArray):
             self.restoreState(state)
-        try:
-            self.tabs.setCurrentIndex(
-                min(max(int(qs.value("tab", 0) or 0), 0), self.tabs.count() - 1)
-            )
-        except (TypeError, ValueError):
-            pass
+        tab = qs.value("tab", 0) or 0
+        if isinstance(tab, str | SupportsInt):  # any other stray value: the first tab stays
+            try:
+                self.tabs.setCurrentIndex(min(max(int(tab), 0), self.tabs.count() - 1))
+            except (TypeError, ValueError):
+                pass
 
     def busy_texts(self) -> list[str]:
         """What closing the window now would stop (a recording, an analysis, a training)."""

@@ -67,7 +67,7 @@ class ProbabilityBars(QWidget):
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
             self.title or (self.empty_text if not self._probs else ""),
         )
-        top = max(self._probs, key=self._probs.get) if self._probs else None
+        top = max(self._probs, key=self._probs.__getitem__) if self._probs else None
         name_w, pct_w, icon = 64, 44, ROW_H - 4
         bar_x = icon + 6 + name_w
         bar_w = max(10, w - bar_x - pct_w - 4)

@@ -164,7 +164,7 @@ class VideoView(QWidget):
     # ------------------------------------------------------------------------------ clicking
     def widget_to_image(self, pos: QPointF) -> tuple[float, float] | None:
         r = self.image_rect()
-        if r.isEmpty() or not r.contains(pos):
+        if self._img is None or r.isEmpty() or not r.contains(pos):
             return None
         s = self._img.shape[1] / r.width()
         return (pos.x() - r.x()) * s, (pos.y() - r.y()) * s

@@ -1,4 +1,5 @@
-"""Small widgets several tabs use: a label that elides instead of wrapping, a slider with its value."""
+"""Small widgets several tabs use: a label that elides instead of wrapping, a slider with its value,
+a push button wired to its action."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QWidget
 
 
 class ElidedLabel(QLabel):
@@ -67,6 +68,14 @@ class ValueSlider(QWidget):
 
     def setValue(self, v: int) -> None:  # noqa: N802 - QSlider's name
         self.slider.setValue(v)
+
+
+def push_button(text: str, on_click: Callable[[], object]) -> QPushButton:
+    """A button calling `on_click` when clicked: `QPushButton(text, clicked=on_click)`, which
+    PySide6 accepts but its stubs do not (they declare no signal keywords)."""
+    button = QPushButton(text)
+    button.clicked.connect(on_click)
+    return button
 
 
 def fit_to_screen(window: QWidget, width: int, height: int, near: QWidget | None = None) -> None:

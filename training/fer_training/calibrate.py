@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             sets.append((Path(path).stem, name, logits, val.labels))
             if len(sets) == 1 and val.votes is not None:  # the split T is fitted on
                 votes = val.votes
+        assert train_counts is not None  # --data is required: at least one dataset
         log_prior = np.log(train_counts / train_counts.sum())
         print("tau   " + "  ".join(f"{n} acc / mean recall / disgust / fear" for n, *_ in sets))
         for tau in a.taus:

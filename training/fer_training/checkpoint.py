@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import random
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -36,7 +37,9 @@ def save_checkpoint(path: Path, payload: dict) -> None:
 
 def rng_state() -> dict:
     """Every random source training draws from, in a form torch.load(weights_only=True) accepts."""
-    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    # numpy's stubs pick the dict overload; the default (legacy=True) gives the MT19937 tuple
+    state = cast(tuple[str, np.ndarray, int, int, float], np.random.get_state())
+    kind, keys, pos, has_gauss, gauss = state
     return {
         "torch": torch.get_rng_state(),
         "python": random.getstate(),

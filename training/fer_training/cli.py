@@ -9,11 +9,16 @@ import multiprocessing
 import signal
 import sys
 import threading
+from collections.abc import Mapping
 from dataclasses import MISSING, fields
+from typing import TYPE_CHECKING, Any
 
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.training import events
 from fer_desktop.core.training.config import CHOICES, TrainConfig
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 
 def _architectures() -> list[str]:
@@ -73,11 +78,11 @@ class _Progress:
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self.bar = None
+        self.bar: tqdm | None = None
         self.epochs = 0
         self.first = 1  # the first epoch of this process (a resumed run starts later)
 
-    def __call__(self, ev: dict) -> None:
+    def __call__(self, ev: Mapping[str, Any]) -> None:
         if not self.enabled:
             return
         kind = ev["event"]
@@ -131,7 +136,7 @@ def main(argv: list[str] | None = None, prog: str = "fer-train") -> int:
     args = build_parser(prog).parse_args(argv)
     progress = _Progress(enabled=not args.no_progress and sys.stderr.isatty())
 
-    def emit(ev: dict) -> None:
+    def emit(ev: Mapping[str, Any]) -> None:
         sys.stdout.write(events.to_line(ev))
         sys.stdout.flush()
         progress(ev)

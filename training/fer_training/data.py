@@ -13,6 +13,12 @@ from torch.utils.data import DataLoader, IterableDataset
 from fer_desktop.core.training.config import TrainConfig
 from fer_desktop.core.training.datasets import Split
 
+# (images, labels), or while training with teachers or vote targets (images, labels, soft, targets)
+Batch = (
+    tuple[torch.Tensor, torch.Tensor]
+    | tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]
+)
+
 
 def augment(x: torch.Tensor, cfg: TrainConfig, gen: torch.Generator) -> torch.Tensor:
     """Random zoom/shift/rotation/flip (one affine warp), brightness/contrast and erasing, in [0,1]."""
@@ -119,7 +125,7 @@ class BatchLoader:
             return rng.choice(n, size=n, replace=True, p=p)
         return rng.permutation(n)
 
-    def _batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def _batches(self) -> Iterator[Batch]:
         order = self._order()
         gen = torch.Generator().manual_seed(self.cfg.seed * 1000 + self.epoch)
         images = torch.from_numpy(self.split.images)
@@ -142,7 +148,7 @@ class BatchLoader:
             else:
                 yield x, labels[idx]
 
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def __iter__(self) -> Iterator[Batch]:
         if self.cfg.prefetch <= 0 or not self.train:
             yield from self._batches()
             return
@@ -160,5 +166,5 @@ class _Batches(IterableDataset):
     def __init__(self, loader: BatchLoader) -> None:
         self.loader = loader
 
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def __iter__(self) -> Iterator[Batch]:
         return iter(self.loader._batches())

@@ -97,7 +97,7 @@ def export_onnx(checkpoint: str | Path, output: str | Path | None = None) -> Pat
         torch.onnx.export(
             net,
             (torch.from_numpy(x[:2]),),
-            buf,
+            buf,  # type: ignore[arg-type]  # torch's stubs say a path; dynamo=False writes file objects too
             dynamo=False,
             opset_version=OPSET,
             input_names=[INPUT_NAME],

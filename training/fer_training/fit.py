@@ -21,6 +21,7 @@ from fer_desktop.core.support.devices import pick_device, resolve_precision
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.training import events
 from fer_desktop.core.training.config import TrainConfig
+from fer_desktop.core.training.datasets import Split
 from fer_desktop.core.training.metrics import per_class
 from fer_desktop.core.training.run_folder import RunFolder, new_run_dir
 from fer_training.checkpoint import (
@@ -59,7 +60,7 @@ class _Run:
     cfg: TrainConfig
     run_cfg: TrainConfig  # cfg with the resolved precision
     folder: RunFolder
-    train: object
+    train: Split
     soft: np.ndarray | None
     targets: np.ndarray | None  # FER+ vote distributions (label_mode "votes") or None
     val_loaders: list
@@ -118,7 +119,7 @@ def run(
     folder = _open_run_folder(cfg)
     emit = logged(emit)
 
-    train, data_w, vals, summary, skipped = load_training_data(cfg)
+    train, data_w, vals, data_summary, skipped = load_training_data(cfg)
     soft = teacher_targets(cfg, train) if cfg.teachers else None
     if skipped:
         emit(events.log_event("warning", f"skipped {skipped} unreadable images"))
@@ -128,7 +129,7 @@ def run(
     emit(
         events.log_event(
             "info",
-            f"data {summary}; validating on {val_name}; device {device} ({precision}); arch {cfg.arch}",
+            f"data {data_summary}; validating on {val_name}; device {device} ({precision}); arch {cfg.arch}",
         )
     )
     folder.write_config(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,7 +75,11 @@ def make_ema(model: nn.Module, decay: float, warmup_steps: float = 2000.0) -> Av
     as timm and ultralytics do: early epochs are not frozen at the random initial weights."""
 
     @torch.no_grad()
-    def ramped(ema_params: list, params: list, num_averaged) -> None:
+    def ramped(
+        ema_params: Sequence[torch.Tensor],
+        params: Sequence[torch.Tensor],
+        num_averaged: torch.Tensor | int,
+    ) -> None:
         d = decay * (1.0 - math.exp(-float(num_averaged) / warmup_steps))
         floats = [(e, p) for e, p in zip(ema_params, params) if e.dtype.is_floating_point]
         if floats:
@@ -112,10 +116,10 @@ def make_schedule(cfg: TrainConfig, optimizer, steps_per_epoch: int):
 
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda)
         return scheduler, scheduler.step
-    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, mode="min", factor=cfg.plateau_factor, patience=cfg.plateau_patience
     )
-    return scheduler, lambda: None  # plateau steps once per epoch, on the validation loss
+    return plateau, lambda: None  # plateau steps once per epoch, on the validation loss
 
 
 def make_criterion(

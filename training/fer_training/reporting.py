@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from fer_desktop.core.training.config import TrainConfig
 from fer_desktop.core.training.events import log_event
 
-Emit = Callable[[dict], None]
+Emit = Callable[[Mapping[str, Any]], None]  # an event (events.py) or a plain dict
 log = logging.getLogger("fer_training")
 
 
@@ -29,7 +30,7 @@ def attach_run_log(path: Path) -> None:
 def logged(emit: Emit) -> Emit:
     """The same events, also written to the run's train.log (progress events excepted)."""
 
-    def both(ev: dict) -> None:
+    def both(ev: Mapping[str, Any]) -> None:
         kind = ev.get("event")
         if kind == "log":
             log.log(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -12,9 +13,12 @@ from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.training.datasets import load_dataset
 from fer_desktop.core.training.metrics import confusion_matrix
 
+if TYPE_CHECKING:
+    from fer_desktop.core.classify.ensemble import EnsembleClassifier
+
 
 def evaluate_classifier(
-    clf: EmotionClassifier,
+    clf: EmotionClassifier | EnsembleClassifier,
     data: str,
     split: str | None = None,
     batch: int = 256,
@@ -201,7 +205,7 @@ def evaluate_photos(pipeline, folder: str, limit: int | None = None) -> dict:
 
 
 def frame_latency_ms(
-    clf: EmotionClassifier, images: np.ndarray, faces: int = 1, runs: int = 200
+    clf: EmotionClassifier | EnsembleClassifier, images: np.ndarray, faces: int = 1, runs: int = 200
 ) -> float:
     """Median ms per face when a live frame's faces (`faces` at a time) are classified, preprocessing included."""
     import cv2

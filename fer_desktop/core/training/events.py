@@ -8,6 +8,7 @@ them by these keys. `KINDS` lists every kind; a test checks the runner handles e
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, Literal, TypedDict
 
 KINDS = ("start", "progress", "epoch", "log", "best", "finished", "stopped", "error")
@@ -119,7 +120,7 @@ def progress_event(
     }
 
 
-def to_line(ev: Event | dict) -> str:
+def to_line(ev: Mapping[str, Any]) -> str:
     return json.dumps(ev) + "\n"
 
 

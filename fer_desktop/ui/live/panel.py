@@ -7,6 +7,7 @@ toggle or a timeline) without touching the others.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -49,7 +50,10 @@ FIGURE_CELLS = {
 }
 
 
-def _compact(layout: QLayout) -> QLayout:
+_Layout = TypeVar("_Layout", bound=QLayout)
+
+
+def _compact(layout: _Layout) -> _Layout:
     layout.setContentsMargins(8, 4, 8, 6)
     layout.setSpacing(4)
     return layout
@@ -180,7 +184,8 @@ class LivePanel(QScrollArea):
         else:
             _compact(QVBoxLayout(box)).addWidget(content)
         index = self._column.count()
-        if self._column.count() and self._column.itemAt(index - 1).spacerItem() is not None:
+        last = self._column.itemAt(index - 1) if index else None
+        if last is not None and last.spacerItem() is not None:
             index -= 1  # keep the stretch last
         if before is not None and before in self.sections:
             index = self._column.indexOf(self.sections[before])

@@ -72,7 +72,8 @@ class RecordControls(QWidget):
         layout.addWidget(self.marker_button)
         layout.addWidget(self.status)
         layout.addWidget(self.open_button)
-        self._timer = QTimer(self, interval=500, timeout=self._show_progress)
+        self._timer = QTimer(self, interval=500)
+        self._timer.timeout.connect(self._show_progress)
         self._finisher = LatestTask("Finishing the recording", self)
         self._finisher.finished.connect(self._on_saved)
         self._finisher.failed.connect(lambda err: show_error(self, err))
@@ -112,6 +113,7 @@ class RecordControls(QWidget):
             return
         self._timer.stop()
         self._finisher.run(self.session.stop_recording)
+        assert self.folder is not None  # record() set it when this recording started
         self.status.setText(f"Saving {self.folder.name}…")
         self._stopped()
 

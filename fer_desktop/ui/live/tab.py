@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QSplitter, QWidget
 from fer_desktop.core.choices import LOOP_ARG
 from fer_desktop.core.detectors import fetch_yolo_weights
 from fer_desktop.core.live.sources import list_cameras, parse_source
-from fer_desktop.core.pipeline.shared_models import LoadedModels, load_models
+from fer_desktop.core.pipeline.shared_models import LoadedModels, SharedPipeline, load_models
 from fer_desktop.core.render.overlay import label_text
 from fer_desktop.core.settings import Settings
 from fer_desktop.core.support.errors import UserError
@@ -52,7 +52,7 @@ class LiveTab(QWidget):
         self.settings = settings or Settings()
         self.models = models or ModelService(self, loader=models_loader)
         self.session = session or LiveSession(self)
-        self.pipeline = None  # the pipeline of the current (or next) run
+        self.pipeline: SharedPipeline | None = None  # the pipeline of the current (or next) run
         self.last_result: FrameResult | None = None
         self.last_stats: dict = {}
         self.selected_track: int | None = None

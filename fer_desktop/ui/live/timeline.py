@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
@@ -79,7 +79,7 @@ class _Rows:
         self.codes = np.zeros(capacity, dtype=np.int64)
         self.n = 0  # rows written so far
 
-    def append(self, t: float, probs: np.ndarray, code: int) -> None:
+    def append(self, t: float, probs: Sequence[float], code: int) -> None:
         i = self.n % len(self.times)
         self.times[i], self.probs[i], self.codes[i] = t, probs, code
         self.n += 1

@@ -32,6 +32,7 @@ class PhotoEntry:
             return "processing…"
         if self.status == "failed":
             return self.error.message if self.error else "failed"
+        assert self.result is not None  # a "done" entry has its result
         n = len(self.result.faces)
         return photos.NO_FACE_TEXT if n == 0 else f"{n} face{'s' if n > 1 else ''}"
 

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -25,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from fer_desktop.core.photos import annotate as photos
 from fer_desktop.core.photos import io as photo_io
-from fer_desktop.core.pipeline.shared_models import LoadedModels, load_models
+from fer_desktop.core.pipeline.shared_models import LoadedModels, SharedPipeline, load_models
 from fer_desktop.core.settings import Settings
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.image_files import IMAGE_EXTS
@@ -35,6 +34,7 @@ from fer_desktop.ui.photos.details import PhotoDetails
 from fer_desktop.ui.photos.list import PhotoEntry, PhotoList
 from fer_desktop.ui.photos.saver import PhotoSaver
 from fer_desktop.ui.video_view import VideoView
+from fer_desktop.ui.widgets import push_button
 from fer_desktop.workers.model_service import ModelService
 from fer_desktop.workers.tasks import LatestTask
 
@@ -72,7 +72,8 @@ class PhotoTab(QWidget):
         super().__init__(parent)
         self.settings = settings or Settings()
         self.models = models or ModelService(self, loader=models_loader)
-        self.pipeline = None  # this tab's own pipeline over the shared models (track=False)
+        # this tab's own pipeline over the shared models (track=False)
+        self.pipeline: SharedPipeline | None = None
         self.selected_face: int | None = None
         self._batch: list[Path] = []  # the photos the running batch was given
         self._batch_errors: list[str] = []
@@ -90,10 +91,10 @@ class PhotoTab(QWidget):
         self.setAcceptDrops(True)
 
     def _build_ui(self) -> None:
-        self.open_button = QPushButton("Open photos…", clicked=self.open_dialog)
-        self.save_button = QPushButton("Save annotated…", clicked=self.save_dialog)
+        self.open_button = push_button("Open photos…", self.open_dialog)
+        self.save_button = push_button("Save annotated…", self.save_dialog)
         self.save_button.setEnabled(False)
-        self.clear_button = QPushButton("Clear", clicked=self.clear)
+        self.clear_button = push_button("Clear", self.clear)
         self.list = PhotoList()
         self.list.currentRowChanged.connect(self._show_entry)
         self.status_label = QLabel("Open photos or drop images and folders here.")
@@ -305,7 +306,7 @@ class PhotoTab(QWidget):
             self.details.clear()
             return
         self.view.set_frame(
-            e.display, e.display_faces, note=None if e.display_faces else photos.NO_FACE_TEXT
+            e.display, e.display_faces or (), note=None if e.display_faces else photos.NO_FACE_TEXT
         )
         self._update_faces()
 

@@ -4,6 +4,7 @@ progress and ETA, Cancel, and any finished video's session one double-click away
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -106,7 +107,7 @@ class BatchQueue(QGroupBox):
     def running(self) -> bool:
         return self._active
 
-    def add(self, paths: list[str | Path]) -> int:
+    def add(self, paths: Sequence[str | Path]) -> int:
         """Queue the videos `paths` name (folders searched recursively); returns how many."""
         if self.running:
             return 0
@@ -158,7 +159,7 @@ class BatchQueue(QGroupBox):
             self.job_dir = new_job_dir()
         self._stopping, self._active = False, True
         for row in range(self.table.rowCount()):
-            self.table.item(row, 1).setText("waiting")  # each gets its result when it ends
+            self._cell(row, 1).setText("waiting")  # each gets its result when it ends
         self.progress.setRange(0, 0)  # busy until the first video ends
         self.status.setText(f"Analysing {len(self.videos)} video(s) into {self.job_dir}…")
         self.task.run(
@@ -194,6 +195,11 @@ class BatchQueue(QGroupBox):
         except ValueError:
             return -1
 
+    def _cell(self, row: int, column: int) -> QTableWidgetItem:
+        item = self.table.item(row, column)
+        assert item is not None  # add() gives every row its four items
+        return item
+
     def _show_entry(self, entry: dict) -> None:
         row = self._row_of(entry)
         if row < 0:
@@ -202,11 +208,11 @@ class BatchQueue(QGroupBox):
         shown = SHOWN_STATUS.get(status, status) + (
             " (earlier run)" if entry.get("skipped") else ""
         )
-        self.table.item(row, 1).setText(shown)
-        self.table.item(row, 1).setToolTip(entry.get("error") or entry.get("warning") or "")
-        self.table.item(row, 2).setText(str(entry.get("tracks", "")))
+        self._cell(row, 1).setText(shown)
+        self._cell(row, 1).setToolTip(entry.get("error") or entry.get("warning") or "")
+        self._cell(row, 2).setText(str(entry.get("tracks", "")))
         secs = entry.get("seconds")
-        self.table.item(row, 3).setText(f"{secs:.1f} s" if isinstance(secs, int | float) else "")
+        self._cell(row, 3).setText(f"{secs:.1f} s" if isinstance(secs, int | float) else "")
 
     def _on_progress(self, p: JobProgress) -> None:
         # the bar counts what its text counts: seconds of video (videos differ in length)

@@ -54,7 +54,7 @@ class StudyPanel(QTabWidget):
 
     def __init__(self, data: SessionData, cursor: Callable[[], float], parent=None) -> None:
         super().__init__(parent)
-        self.data, self.cursor = data, cursor
+        self.data, self.cursor_time = data, cursor  # not `cursor`: QWidget.cursor() is taken
         self.notes: Annotations = data.annotations
         self.window_s: float | None = None
         self._filling = False
@@ -62,7 +62,7 @@ class StudyPanel(QTabWidget):
         self.markers = _table(("time (s)", "name"))
         self.markers.itemChanged.connect(self._marker_edited)
         self.add_marker_button = QPushButton("Add marker at cursor (M)")
-        self.add_marker_button.clicked.connect(lambda: self.add_marker(self.cursor()))
+        self.add_marker_button.clicked.connect(lambda: self.add_marker(self.cursor_time()))
         self.remove_marker_button = QPushButton("Remove")
         self.remove_marker_button.clicked.connect(self._remove_marker)
         row = QHBoxLayout()
@@ -241,7 +241,9 @@ class StudyPanel(QTabWidget):
 
     def _name_edited(self, item: QTableWidgetItem) -> None:
         if not self._filling and item.column() == 1:
-            self.name_track(int(self.people.item(item.row(), 0).text()), item.text())
+            track = self.people.item(item.row(), 0)
+            if track is not None:
+                self.name_track(int(track.text()), item.text())
 
     def _merge(self) -> None:
         a, b = self.merge_from.currentData(), self.merge_into.currentData()

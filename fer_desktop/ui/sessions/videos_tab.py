@@ -202,6 +202,7 @@ class VideosTab(QWidget):
         self.result = None
         self.open_button.setEnabled(False)
         self.progress.setRange(0, 0)  # busy until the first frame says how many there are
+        assert self.video is not None  # start() asks for the models only once a video is chosen
         self.status.setText(f"Analysing {Path(self.video).name}…")
         self._active = True
         self.task.run(

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -29,6 +28,7 @@ from fer_desktop.core.training.config import CHOICES, TrainConfig
 from fer_desktop.core.training.datasets import load_dataset
 from fer_desktop.core.training.run_folder import new_run_dir, runs_root
 from fer_desktop.ui.training.dataset_check import check_dataset, dataset_paths, describe_dataset
+from fer_desktop.ui.widgets import push_button
 from fer_desktop.workers.tasks import LatestTask
 
 
@@ -73,9 +73,9 @@ class TrainingSettings(QWidget):
             "(e.g. fer2013.zip ; ckplus48.zip): each is validated on its own test split."
         )
         self.data_edit.editingFinished.connect(self._edited)
-        browse_dir = QPushButton("Folder…", clicked=self._browse_folder)
-        browse_file = QPushButton("Zip/CSV…", clicked=self._browse_file)
-        add_more = QPushButton("Add…", clicked=self._add_dataset)
+        browse_dir = push_button("Folder…", self._browse_folder)
+        browse_file = push_button("Zip/CSV…", self._browse_file)
+        add_more = push_button("Add…", self._add_dataset)
         add_more.setToolTip("Add another dataset to train on together with the one above")
         self.data_status = QLabel("Choose a dataset.")
         self.data_status.setWordWrap(True)
@@ -135,14 +135,17 @@ class TrainingSettings(QWidget):
             "FER+ datasets (ten annotators per face): learn the majority label, or the votes "
             "as a distribution; other datasets use their one label either way"
         )
-        self.limit = QSpinBox(minimum=0, maximum=10_000_000, value=0, specialValueText="all")
+        self.limit = QSpinBox(minimum=0, maximum=10_000_000, value=0)
+        self.limit.setSpecialValueText("all")
         self.limit.setToolTip("At most this many images per split, for a quick trial run (0 = all)")
         self.out_edit = QLineEdit()
         self.out_edit.textChanged.connect(self._out_changed)
         self.set_output_folder(str(runs_dir or runs_root()))
         out_row = QHBoxLayout()
         out_row.addWidget(self.out_edit, 1)
-        out_row.addWidget(QPushButton("…", clicked=self._browse_out, maximumWidth=32))
+        browse_out = push_button("…", self._browse_out)
+        browse_out.setMaximumWidth(32)
+        out_row.addWidget(browse_out)
         model_box = QGroupBox("Model and training")
         form = QFormLayout(model_box)
         form.addRow("Architecture", self.arch)

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QMessageBox,
     QPlainTextEdit,
-    QPushButton,
     QScrollArea,
     QSplitter,
     QVBoxLayout,
@@ -26,6 +25,7 @@ from fer_desktop.ui.training.confusion import ConfusionPanel
 from fer_desktop.ui.training.form import FileDialogs, TrainingSettings
 from fer_desktop.ui.training.plots import LinePlot
 from fer_desktop.ui.training.status import RunStatus
+from fer_desktop.ui.widgets import push_button
 from fer_desktop.workers.training_runner import TrainingRunner
 
 
@@ -59,15 +59,15 @@ class TrainingTab(QWidget):
 
         self.form = TrainingSettings(dialogs=self.dialogs, runs_dir=runs_dir)
         self.form.dataset_checked.connect(lambda ok: self._update_buttons())
-        self.start_button = QPushButton("Start", clicked=self.start)
-        self.stop_button = QPushButton("Stop", clicked=self.stop)
+        self.start_button = push_button("Start", self.start)
+        self.stop_button = push_button("Stop", self.stop)
         self.stop_button.setToolTip("Stop after the current batch; finished epochs are kept")
-        self.resume_button = QPushButton("Resume…", clicked=self._choose_resume)
+        self.resume_button = push_button("Resume…", self._choose_resume)
         self.resume_button.setToolTip(
             "Continue a stopped run folder up to its epochs (or the Epochs box, if larger)"
         )
-        self.open_button = QPushButton("Open run…", clicked=self._choose_open)
-        self.use_button = QPushButton("Use this model", clicked=self.use_model)
+        self.open_button = push_button("Open run…", self._choose_open)
+        self.use_button = push_button("Use this model", self.use_model)
         self.use_button.setToolTip("Use this run's best.pt in the Live and Photo tabs")
         buttons = QGridLayout()
         for i, b in enumerate((self.start_button, self.stop_button, self.resume_button)):
@@ -82,7 +82,8 @@ class TrainingTab(QWidget):
         ll.addWidget(self.form)
         ll.addLayout(buttons)
         ll.addWidget(self.log_view, 1)
-        scroll = QScrollArea(widgetResizable=True, frameShape=QScrollArea.Shape.NoFrame)
+        scroll = QScrollArea(widgetResizable=True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(left)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(left.sizeHint().width() + 16)
@@ -297,7 +298,7 @@ class TrainingTab(QWidget):
         self.open_button.setEnabled(not running)
         self.form.setEnabled(not running)
         best = self.best_checkpoint
-        self.use_button.setEnabled(bool(best) and Path(best).is_file())
+        self.use_button.setEnabled(bool(best and Path(best).is_file()))
 
     # --- runner events ---------------------------------------------------------------------
 
@@ -317,10 +318,9 @@ class TrainingTab(QWidget):
 
     def _on_epoch(self, ev: dict) -> None:
         e = ev["epoch"]
-        self.loss_plot.add_point("train", e, ev["train_loss"])
-        self.loss_plot.add_point("val", e, ev["val_loss"])
-        self.acc_plot.add_point("train", e, ev["train_acc"])
-        self.acc_plot.add_point("val", e, ev["val_acc"])
+        for key, plot in (("loss", self.loss_plot), ("acc", self.acc_plot)):
+            for part in ("train", "val"):
+                plot.add_point(part, e, ev[f"{part}_{key}"])
         self.confusion.add_epoch(ev, ev.get("classes"))
         self.run_status.on_epoch(ev)
         best = RunFolder(self.run_dir).best_if_saved() if self.run_dir else None
