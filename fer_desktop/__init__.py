@@ -31,3 +31,15 @@ def _fewer_malloc_arenas() -> None:
 _fewer_malloc_arenas()
 
 __version__ = "0.1.0"
+
+# The Python API (fer_desktop/api.py), imported on first use so that `import fer_desktop` stays
+# light for the command line and the GUI: `from fer_desktop import analyze_image` just works.
+_API = ("Analyzer", "Face", "analyze_image", "analyze_video", "read_faces", "read_segments")
+
+
+def __getattr__(name: str):
+    if name in _API:
+        from fer_desktop import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'fer_desktop' has no attribute {name!r}")
