@@ -33,8 +33,7 @@ __all__ = ["Analyzer", "Face", "analyze_image", "analyze_video", "read_faces", "
 @dataclass(frozen=True)
 class Face:
     """One face: `box` (x1, y1, x2, y2) in image pixels, the shown `label` (a class or
-    "uncertain"), its `confidence`, the 7 class `probabilities`, `valence` (-1..1, see
-    docs/sessions.md) and how sure the face detector was (`detector_score`)."""
+    "uncertain"), its `confidence`, the 7 class `probabilities`, `valence` (-1..1, see the README) and how sure the face detector was (`detector_score`)."""
 
     box: tuple[int, int, int, int]
     label: str
@@ -141,7 +140,7 @@ def _pandas():
 
 def read_faces(session: str | Path) -> pd.DataFrame:
     """A session folder's faces.csv as a DataFrame: one row per face and processed frame, the
-    columns of faces.csv (docs/sessions.md), numbers as numbers."""
+    columns of faces.csv (README, Sessions and timelines), numbers as numbers."""
     from fer_desktop.core.sessions.layout import CSV_NAME
     from fer_desktop.core.sessions.reader import load_session
 

@@ -43,6 +43,11 @@ def register(sub) -> None:
         "--markers", metavar="FILE", help="markers for one video: a CSV with time_s,name (seconds "
         "into the video), stored with the session",
     )  # fmt: skip
+    v.add_argument(
+        "--participant", default="", help="participant id (session.json, folder name, tables)"
+    )
+    v.add_argument("--condition", default="", help="the study condition of this session")
+    v.add_argument("--note", default="", help="a free note kept with the session")
     v.add_argument("--json", action="store_true", help="print one JSON object with the results")
     add_pipeline_args(v)
     add_accurate_arg(v)
@@ -63,8 +68,10 @@ def run(args) -> int:
     from fer_desktop.core.live.sources import FrameSource, SourceSpec
     from fer_desktop.core.sessions.analyze import analyze_video, check_every
     from fer_desktop.core.sessions.annotations import read_markers_csv
+    from fer_desktop.core.sessions.study import StudyInfo
 
     check_every(args.every)
+    study = StudyInfo(args.participant, args.condition, args.note).checked()  # say so first
     markers = read_markers_csv(args.markers) if args.markers else None  # a bad file: say so first
     probe = FrameSource(SourceSpec("file", args.video_path))  # a bad file: say so first
     total = probe.frame_count // max(args.every, 1) if probe.frame_count > 0 else None
@@ -92,6 +99,7 @@ def run(args) -> int:
             pipeline,
             progress=progress,
             markers=markers,
+            study=study,
             out_dir=args.out,
             every=args.every,
             save_video=args.save_video,
@@ -126,9 +134,10 @@ def run_job_cli(args) -> int:
     from fer_desktop.core.sessions.analyze import check_every
 
     check_every(args.every)
-    if args.markers:
+    if args.markers or args.participant or args.condition or args.note:
         raise UserError(
-            "--markers is for one video.", "Analyse that video alone with its markers file."
+            "--markers, --participant, --condition and --note are for one video.",
+            "Analyse that video alone with them.",
         )
     from fer_desktop.core.jobs.runner import default_workers
 

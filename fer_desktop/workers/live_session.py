@@ -18,6 +18,7 @@ from fer_desktop.core.live.engine import LiveEngine
 from fer_desktop.core.live.sources import FrameSource, SourceSpec, parse_source
 from fer_desktop.core.sessions.live_recorder import LiveRecorder
 from fer_desktop.core.sessions.recorder import SessionRecorder
+from fer_desktop.core.sessions.study import StudyInfo
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.workers.tasks import LatestTask
 
@@ -134,7 +135,9 @@ class LiveSession(QObject):
                 self._stopping.remove(engine)
         return ok and not self._stopping
 
-    def start_recording(self, folder: Path, *, video: bool, settings: dict) -> None:
+    def start_recording(
+        self, folder: Path, *, video: bool, settings: dict, study: StudyInfo | None = None
+    ) -> None:
         """Record the running source into `folder` (a new session folder): every processed frame
         from now on, on the inference thread. Raises UserError (or OSError) if it cannot."""
         pipeline, engine, spec = self._pipeline, self.engine, self.spec
@@ -146,6 +149,7 @@ class LiveSession(QObject):
             settings=settings,
             fps=engine.source.fps if engine is not None else 30.0,
             video=video,
+            study=study,
         )
         file_fps = (
             engine.source.fps

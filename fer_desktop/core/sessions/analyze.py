@@ -25,6 +25,7 @@ from fer_desktop.core.sessions.layout import (
     new_session_dir,
 )
 from fer_desktop.core.sessions.recorder import SessionRecorder
+from fer_desktop.core.sessions.study import StudyInfo
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import make_private_dir
 from fer_desktop.core.support.progress import drain
@@ -65,11 +66,11 @@ class AnalyzeResult:
         }
 
 
-def prepare_output(out_dir: str | Path | None) -> Path:
+def prepare_output(out_dir: str | Path | None, suffix: str = "") -> Path:
     """The session folder: a new one under the user's sessions folder, or `out_dir` (created),
     which must not already hold a session (an earlier result is never overwritten)."""
     if out_dir is None:
-        return new_session_dir()
+        return new_session_dir(suffix=suffix)
     folder = Path(out_dir).expanduser()
     if folder.exists() and not folder.is_dir():
         raise UserError(f"{folder} is a file, not a folder.", "Choose a folder for the results.")
@@ -156,6 +157,7 @@ def iter_analyze(
     should_stop: Callable[[], bool] | None = None,
     progress_every_s: float = 0.0,
     markers: list | None = None,
+    study: StudyInfo | None = None,
 ) -> Generator[AnalyzeProgress, None, AnalyzeResult]:
     """Analyse `video` frame by frame; yields progress after each processed frame (at most every
     `progress_every_s` seconds: a GUI needs no more, and stops at a yield) and returns the
@@ -167,7 +169,8 @@ def iter_analyze(
     fps = source.fps
     total = math.ceil(source.frame_count / every) if source.frame_count > 0 else 0
     try:
-        folder = prepare_output(out_dir)
+        study = (study or StudyInfo()).checked()
+        folder = prepare_output(out_dir, study.folder_suffix())
         recorder = SessionRecorder(
             folder,
             source=str(Path(str(video)).expanduser().resolve()),
@@ -179,6 +182,7 @@ def iter_analyze(
             video_fps=fps / every,
             video_wait=True,
             again="run the analysis again",
+            study=study,
         )
     except BaseException:
         source.release()

@@ -61,10 +61,13 @@ def sessions_dir() -> Path:
     return make_private_dir(user_data_dir() / "sessions")
 
 
-def new_session_dir(root: Path | None = None, now: datetime | None = None) -> Path:
-    """A new, empty `<root>/<YYYY-MM-DD_HH-MM-SS>` folder (`-2`, `-3`… if that second is taken)."""
+def new_session_dir(
+    root: Path | None = None, now: datetime | None = None, suffix: str = ""
+) -> Path:
+    """A new, empty `<root>/<YYYY-MM-DD_HH-MM-SS><suffix>` folder (`-2`, `-3`… if taken);
+    `suffix`: StudyInfo.folder_suffix(), e.g. "_P01_A"."""
     root = Path(root) if root is not None else sessions_dir()
-    name = (now or datetime.now()).strftime("%Y-%m-%d_%H-%M-%S")
+    name = (now or datetime.now()).strftime("%Y-%m-%d_%H-%M-%S") + suffix
     for i in range(1, 1000):
         path = root / (name if i == 1 else f"{name}-{i}")
         try:

@@ -25,6 +25,7 @@ from fer_desktop.core.sessions.layout import (
     READABLE_CSV_COLUMNS,
     VIDEO_NAME,
 )
+from fer_desktop.core.sessions.study import StudyInfo
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import check_regular_file, read_bounded_text
 
@@ -70,6 +71,11 @@ class SessionData:
     problems: list[str] = field(default_factory=list)  # what was odd but could be read around
     annotations: Annotations = field(default_factory=Annotations)  # markers, names, merges
     raw_tracks: dict[int, TrackTimeline] = field(default_factory=dict)  # before merging
+
+    @property
+    def study(self) -> StudyInfo:
+        """Participant id, condition and note given at record time (issue 30)."""
+        return StudyInfo.from_json(self.info.get("study"))
 
     @property
     def markers(self) -> list[Marker]:

@@ -45,6 +45,7 @@ from fer_desktop.core.sessions.layout import (
     sessions_dir,
 )
 from fer_desktop.core.sessions.quality import SessionNotes
+from fer_desktop.core.sessions.study import StudyInfo
 from fer_desktop.core.sessions.video_writer import AnnotatedVideoWriter, video_reserve
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import PRIVATE_FILE, atomic_write_text, make_private_dir
@@ -120,6 +121,7 @@ class SessionRecorder:
         clock: Callable[[], float] = time.monotonic,
         on_video_error: Callable[[UserError], None] | None = None,
         again: str = "press Record again",
+        study: StudyInfo | None = None,
     ) -> None:
         self.folder = make_private_dir(Path(folder))
         self.csv_path = self.folder / CSV_NAME
@@ -157,6 +159,7 @@ class SessionRecorder:
             "outputs": {"csv": CSV_NAME, "video": VIDEO_NAME if video else None},
             "setting_changes": self.notes.setting_changes,  # quality.py says what they hold
             "no_face_s": self.notes.no_face_s,
+            "study": (study or StudyInfo()).to_json(),  # participant, condition, note (issue 30)
         }
         try:
             self._file = opener(self.csv_path, "w", encoding="utf-8", newline="")

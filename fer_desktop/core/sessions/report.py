@@ -160,6 +160,13 @@ def report_html(session: SessionData, window_s: float | None = None) -> str:
         if d.hidden
         else ""
     )
+    st = d.study
+    study = (
+        f"<p><b>Participant</b> {esc(st.participant or '-')} · <b>condition</b> "
+        f"{esc(st.condition or '-')}{(' · ' + esc(st.note)) if st.note else ''}</p>"
+        if st
+        else ""
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Session {esc(d.folder.name)}: emotion report</title>
@@ -172,7 +179,7 @@ th {{ background: #f2f2f2; text-align: left; }} .small {{ color: #555; font-size
 <h1>Session {esc(d.folder.name)}</h1>
 <p>{esc(str(info.get("source", "unknown source")))} · {d.duration_s:.1f} s · {len(d.tracks)} participant(s){hidden}
 · started {esc(str(info.get("start_time", "?")).replace("T", " "))} · report written {datetime.now():%Y-%m-%d %H:%M}</p>
-<p class="caution"><b>What this does and does not say.</b> {esc(CAUTION)}</p>
+{study}<p class="caution"><b>What this does and does not say.</b> {esc(CAUTION)}</p>
 <h2>Model and settings</h2>
 <table><tr><th>face detector</th><td>{esc(str(info.get("detector", "?")))}</td></tr>
 <tr><th>emotion model</th><td>{esc(str(info.get("model", "?")))} (its measured accuracy is in its name where it is

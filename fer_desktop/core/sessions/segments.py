@@ -17,7 +17,7 @@ from fer_desktop.core.support.fileio import atomic_write_csv
 SEGMENT_COLUMNS: tuple[str, ...] = (
     "segment", "start_s", "end_s", "participant", "track_id", "frames",
     *(f"mean_{c}" for c in CLASSES), "dominant", *(f"share_{lab}" for lab in LABELS),
-    "mean_valence",
+    "mean_valence", "participant_id", "condition",
 )  # fmt: skip
 SEGMENTS_NAME = "segments.csv"
 
@@ -48,6 +48,7 @@ def segment_rows(session: SessionData, window_s: float | None = None) -> list[di
     segment is an index range found by binary search, and label shares are counts of codes."""
     rows = []
     segs = bounds(session, window_s)
+    study = session.study  # who and what, given at record time (issue 30)
     tracks = []
     for tid, tr in sorted(session.tracks.items()):
         order = np.argsort(tr.times, kind="stable")  # sorted already; cheap insurance
@@ -71,6 +72,8 @@ def segment_rows(session: SessionData, window_s: float | None = None) -> list[di
                 "participant": tr.name or f"Face {tid}",
                 "track_id": tid,
                 **totals.figures().columns(),  # the one rule (sessions/figures.py)
+                "participant_id": study.participant,
+                "condition": study.condition,
             })  # fmt: skip
     return rows
 

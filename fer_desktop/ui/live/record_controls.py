@@ -13,9 +13,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QCheckBox, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from fer_desktop.core.sessions.layout import new_session_dir
+from fer_desktop.core.sessions.study import MAX_ID, MAX_NOTE, StudyInfo
 from fer_desktop.core.settings import Settings
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.ui.errors import show_error
@@ -65,8 +66,25 @@ class RecordControls(QWidget):
         self.open_button = QPushButton("Open session")
         self.open_button.setVisible(False)  # once a recording was saved (the panel is short)
         self.open_button.clicked.connect(self.open_last)
+        # Who and what (issue 30): kept in session.json, the folder name and the tables.
+        self.participant_edit, self.condition_edit, self.note_edit = (
+            QLineEdit(),
+            QLineEdit(),
+            QLineEdit(),
+        )
+        for edit, hint, limit in ((self.participant_edit, "e.g. P01", MAX_ID),
+                                  (self.condition_edit, "e.g. A", MAX_ID),
+                                  (self.note_edit, "optional", MAX_NOTE)):  # fmt: skip
+            edit.setPlaceholderText(hint)
+            edit.setMaxLength(limit)
+        study = QFormLayout()
+        study.setContentsMargins(0, 0, 0, 0)
+        study.addRow("Participant", self.participant_edit)
+        study.addRow("Condition", self.condition_edit)
+        study.addRow("Note", self.note_edit)
         layout = QVBoxLayout(self)  # one column: the side panel is narrow
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(study)
         layout.addWidget(self.record_button)
         layout.addWidget(self.video_check)
         layout.addWidget(self.marker_button)
@@ -90,10 +108,10 @@ class RecordControls(QWidget):
         if self.recording or not self.session.running:
             return
         try:
-            folder = new_session_dir()
-            self.session.start_recording(
-                folder, video=self.video_check.isChecked(), settings=asdict(self.settings)
-            )
+            study = self.study().checked()
+            folder = new_session_dir(suffix=study.folder_suffix())
+            self.session.start_recording(folder, video=self.video_check.isChecked(),
+                                         settings=asdict(self.settings), study=study)  # fmt: skip
         except (OSError, UserError) as exc:
             self._set_checked(False)
             show_error(self, exc)
@@ -101,7 +119,8 @@ class RecordControls(QWidget):
         self.folder = folder
         self._started = time.monotonic()
         self._set_checked(True)
-        self.video_check.setEnabled(False)
+        for w in (self.video_check, self.participant_edit, self.condition_edit, self.note_edit):
+            w.setEnabled(False)  # they describe the whole recording
         self._timer.start()
         self._show_progress()
         self.marker_button.setEnabled(True)
@@ -116,6 +135,11 @@ class RecordControls(QWidget):
         assert self.folder is not None  # record() set it when this recording started
         self.status.setText(f"Saving {self.folder.name}…")
         self._stopped()
+
+    def study(self) -> StudyInfo:
+        """The participant, condition and note typed above Record."""
+        return StudyInfo(self.participant_edit.text(), self.condition_edit.text(),
+                         self.note_edit.text())  # fmt: skip
 
     def open_last(self):
         return open_session(self.folder, self) if self.folder is not None else None
@@ -174,7 +198,8 @@ class RecordControls(QWidget):
     def _stopped(self) -> None:
         self.marker_button.setEnabled(False)
         self._set_checked(False)
-        self.video_check.setEnabled(True)
+        for w in (self.video_check, self.participant_edit, self.condition_edit, self.note_edit):
+            w.setEnabled(True)
         self.record_button.setEnabled(self.session.running)
         self.recording_changed.emit(False)
 
