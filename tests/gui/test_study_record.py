@@ -55,6 +55,7 @@ def test_participant_and_condition_typed_at_record_reach_every_export(
     qtbot.mouseClick(record.open_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(_session_windows()) == 1, timeout=10_000)
     view = _session_windows()[0]
+    assert "participant P01, condition A / loud, note first run" in view.header.text()
     panel = view.study
     for name in ("segments.csv", "report.html"):
         monkeypatch.setattr(QFileDialog, "getSaveFileName",

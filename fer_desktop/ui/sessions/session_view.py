@@ -148,10 +148,10 @@ class SessionView(QWidget):
         lines = [f"<b>{esc(d.folder.name)}</b> — {esc(str(info.get('source', 'unknown source')))}"]
         facts = [f"{d.duration_s:.1f} s", f"{len(d.tracks)} face(s)"]
         if "frames_processed" in info:
-            facts.append(
-                f"{info['frames_processed']} frames processed, "
-                f"{info.get('frames_dropped', 0)} dropped"
-            )
+            facts.append(f"{info['frames_processed']} frames processed, "
+                         f"{info.get('frames_dropped', 0)} dropped")  # fmt: skip
+        if d.study:  # who and what, given at record time (issue 30)
+            facts.append(", ".join(f"{k} {esc(v)}" for k, v in d.study.to_json().items() if v))
         if info.get("start_time"):
             facts.append(f"started {esc(str(info['start_time']).replace('T', ' '))}")
         lines.append(", ".join(facts))
