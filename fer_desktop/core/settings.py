@@ -39,6 +39,11 @@ class Settings:
     loop_video: str = "auto"  # auto (files under 30 s) | always | never
     last_source: str = "0"
     record_video: bool = False  # Record (Live) and Analyse (Videos) also write annotated.mp4
+    # What the face does (issue 31): 52 blendshapes, blink, head pose per face, wherever the
+    # optional LiteRT runtime is installed (without it this does nothing). On by default: it
+    # costs about 14-19 ms per face on one core (docs/facial-actions.md), less than the
+    # detector's full-frame search, and faces are few.
+    facial_actions: bool = True
     # 2: confidences are calibrated (issue 17); a file without it was saved by an older version.
     # 3: detect_every 1 was the old default (boxes reused unchanged), not a choice (issue 29).
     settings_version: int = 3

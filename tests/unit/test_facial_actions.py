@@ -3,7 +3,9 @@ through the app's own YuNet boxes; no mock of any model."""
 
 from __future__ import annotations
 
+import csv
 import io
+import json
 import shutil
 import zipfile
 
@@ -19,7 +21,9 @@ from fer_desktop.core.detectors import YuNetFaceDetector
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.resources import resource_path
 
-from shared_paths import CK_ZIP, FACES, FER_ZIP, needs_ck_zip, needs_fer_zip
+from shared_paths import CK_ZIP, FACES, FER_ZIP, VIDEOS, needs_ck_zip, needs_fer_zip
+
+VIDEO = VIDEOS / "talking-720p.mp4"
 
 needs_runtime = pytest.mark.skipif(
     not fa_mod.available(), reason="ai_edge_litert is not importable (pip install ai-edge-litert)"
@@ -158,3 +162,81 @@ def test_a_changed_model_file_is_refused(tmp_path, monkeypatch):
     with pytest.raises(UserError, match="missing"):
         fa_mod.read_checked(fa_mod.GEOMETRY_FILE)
     assert "facial_actions/face_landmarks_detector.tflite" in shipped.SHIPPED_SHA256
+
+
+# ------------------------------------------------------------------ the pipeline and the CLI
+def test_the_pipeline_measures_each_face_only_when_the_setting_is_on():
+    from fer_desktop.core.pipeline.pipeline import build_pipeline
+    from fer_desktop.core.settings import Settings
+
+    img = _read("two_people.jpg")
+    on = build_pipeline(Settings(detector="yunet")).process(img, track=False)
+    assert len(on.faces) == 2 and all(f.actions is not None for f in on.faces)
+    assert on.stage_ms["actions"] > 0
+    assert all(len(f.to_json()["actions"]["blendshapes"]) == 52 for f in on.faces)
+    off = build_pipeline(Settings(detector="yunet", facial_actions=False)).process(img, track=False)
+    assert [f.box for f in off.faces] == [f.box for f in on.faces]  # nothing else changes
+    assert [f.label for f in off.faces] == [f.label for f in on.faces]
+    assert all(f.actions is None for f in off.faces) and "actions" not in off.stage_ms
+    assert all(f.to_json()["actions"] is None for f in off.faces)
+
+
+def _main_json(capsys, argv: list[str]):
+    from fer_desktop.cli import main
+
+    code = main(argv)
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_annotate_json_gives_what_each_face_does(capsys, tmp_path):
+    photo = str(FACES / "obama.jpg")
+    code, out = _main_json(capsys, ["annotate", photo, "--json", "-o", str(tmp_path),
+                                    "--detector", "yunet", "--facial-actions"])  # fmt: skip
+    assert code == 0
+    a = out[0]["faces"][0]["actions"]
+    assert list(a["blendshapes"]) == list(BLENDSHAPE_NAMES)
+    assert {"blink_left", "blink_right", "yaw", "pitch", "roll"} <= set(a)
+    assert a["blendshapes"]["mouthSmileLeft"] > 0.7 and abs(a["yaw"]) < 10
+    assert a["blink_left"] == a["blendshapes"]["eyeBlinkLeft"]
+    code, out = _main_json(capsys, ["annotate", photo, "--json", "--no-save",
+                                    "--detector", "yunet", "--no-facial-actions"])  # fmt: skip
+    assert code == 0 and out[0]["faces"][0]["actions"] is None
+    assert out[0]["faces"][0]["label"] == "happy"
+
+
+def test_the_photos_csv_has_the_columns(tmp_path):
+    from fer_desktop.core.photos import annotate as photos
+    from fer_desktop.core.pipeline.pipeline import build_pipeline
+    from fer_desktop.core.settings import Settings
+
+    path = FACES / "biden.jpg"
+    result, _ = photos.annotate_image(build_pipeline(Settings(detector="yunet")), path)
+    out = photos.write_faces_csv(photos.faces_csv_rows(path, result), tmp_path / "faces.csv")
+    with out.open(encoding="utf-8", newline="") as f:
+        row = next(csv.DictReader(f))
+    assert list(row)[-len(ACTION_COLUMNS) :] == list(ACTION_COLUMNS)
+    assert float(row["yaw"]) > 5 and float(row["roll"]) < -5  # as measured above
+    assert 0 <= float(row["bs_jawOpen"]) <= 1 and row["bs__neutral"] != ""
+
+
+@pytest.mark.skipif(not VIDEO.is_file(), reason=f"test video not found at {VIDEO}")
+def test_analyze_writes_the_columns_and_the_session_reads_them_back(capsys, tmp_path):
+    from fer_desktop.core.sessions.layout import CSV_COLUMNS, V4_CSV_COLUMNS
+    from fer_desktop.core.sessions.reader import load_session
+
+    out = tmp_path / "session"
+    code, _ = _main_json(capsys, ["analyze", str(VIDEO), "-o", str(out), "--every", "4",
+                                  "--json", "--detector", "yunet", "--facial-actions"])  # fmt: skip
+    assert code == 0
+    with (out / "faces.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == list(CSV_COLUMNS)
+    assert list(CSV_COLUMNS[: len(V4_CSV_COLUMNS)]) == list(V4_CSV_COLUMNS)  # appended after
+    assert sum(r["yaw"] != "" for r in rows) >= 0.9 * len(rows)
+    session = load_session(out)
+    (track,) = session.tracks.values()
+    yaw, smile_ = track.action("yaw"), track.action("smile")
+    assert len(yaw) == len(track.times) and np.isfinite(yaw).mean() >= 0.9
+    assert np.nanmax(np.abs(yaw)) < 45 and 0 <= np.nanmin(smile_) <= np.nanmax(smile_) <= 1
+    blink = track.action("blink_left")
+    assert np.nanmax(blink) <= 1 and isinstance(track.blinks(), list)
