@@ -8,7 +8,13 @@ import json
 import sys
 from pathlib import Path
 
-from fer_desktop.cli.common import add_accurate_arg, add_pipeline_args, settings_from
+from fer_desktop.cli.common import (
+    add_accurate_arg,
+    add_facial_actions_arg,
+    add_pipeline_args,
+    facial_actions_note,
+    settings_from,
+)
 from fer_desktop.core.support.errors import UserError
 
 
@@ -51,6 +57,7 @@ def register(sub) -> None:
     v.add_argument("--json", action="store_true", help="print one JSON object with the results")
     add_pipeline_args(v)
     add_accurate_arg(v)
+    add_facial_actions_arg(v)
     v.set_defaults(func=run)
 
 
@@ -79,6 +86,8 @@ def run(args) -> int:
     from fer_desktop.core.pipeline.pipeline import build_pipeline
 
     settings = settings_from(args)
+    if note := facial_actions_note(args, settings):
+        print(note, file=sys.stderr)
     pipeline = build_pipeline(settings)
     print(f"detector: {pipeline.detector.name}; model: {pipeline.classifier.name}", file=sys.stderr)
     with tqdm(
@@ -149,6 +158,8 @@ def run_job_cli(args) -> int:
             f"Use e.g. --workers {default_workers()} (the default: one per core).",
         )
     settings = settings_from(args)
+    if note := facial_actions_note(args, settings):
+        print(note, file=sys.stderr)
     job_dir = Path(args.out).expanduser() if args.out else new_job_dir()
     print(f"job folder: {job_dir}", file=sys.stderr)
     bar = tqdm(total=None, unit="s", unit_scale=True, file=sys.stderr, dynamic_ncols=True,

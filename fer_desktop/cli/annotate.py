@@ -9,7 +9,9 @@ from typing import Any
 
 from fer_desktop.cli.common import (
     add_accurate_arg,
+    add_facial_actions_arg,
     add_pipeline_args,
+    facial_actions_note,
     print_error,
     settings_from,
 )
@@ -29,6 +31,7 @@ def register(sub) -> None:
     a.add_argument("--no-save", action="store_true", help="do not write annotated copies")
     add_pipeline_args(a)
     add_accurate_arg(a)
+    add_facial_actions_arg(a)
     a.set_defaults(func=run)
 
 
@@ -50,7 +53,10 @@ def run(args) -> int:
             args.json,
         )
         return 1
-    pipeline = build_pipeline(settings_from(args))
+    settings = settings_from(args)
+    if note := facial_actions_note(args, settings):
+        print(note, file=sys.stderr)
+    pipeline = build_pipeline(settings)
     if not args.json:
         print(
             f"detector: {pipeline.detector.name}; model: {pipeline.classifier.name}",

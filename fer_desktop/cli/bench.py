@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from fer_desktop.cli.common import (
+    add_facial_actions_arg,
     add_pipeline_args,
+    facial_actions_note,
     settings_from,
 )
 from fer_desktop.core.support.errors import UserError
@@ -36,6 +39,7 @@ def register(sub) -> None:
     )
     b.add_argument("--json", action="store_true", help="print one JSON object with the figures")
     add_pipeline_args(b)
+    add_facial_actions_arg(b)
     b.set_defaults(func=run)
 
 
@@ -52,7 +56,10 @@ def run(args) -> int:
             raise UserError(
                 f"--size {args.size} is not WIDTHxHEIGHT.", "Use e.g. --size 640x480."
             ) from exc
-    pipeline = build_pipeline(settings_from(args), accurate=False)  # live: never the ensemble
+    settings = settings_from(args)
+    if note := facial_actions_note(args, settings):
+        print(note, file=sys.stderr)
+    pipeline = build_pipeline(settings, accurate=False)  # live: never the ensemble
     r = run_bench(
         args.source,
         pipeline,

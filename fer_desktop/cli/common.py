@@ -17,6 +17,8 @@ __all__ = [
     "DETECTOR_CHOICES",
     "PRECISIONS",
     "add_accurate_arg",
+    "add_facial_actions_arg",
+    "facial_actions_note",
     "add_pipeline_args",
     "print_error",
     "settings_from",
@@ -75,6 +77,23 @@ def add_accurate_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_facial_actions_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--facial-actions",
+        action=argparse.BooleanOptionalAction,
+        help="also measure what each face does: 52 blendshapes, blink, head pose "
+        "(needs ai-edge-litert; about 15 ms per face; default: settings, on)",
+    )
+
+
+def facial_actions_note(args, settings) -> str | None:
+    """One line when --facial-actions was asked for and cannot run here (else None)."""
+    from fer_desktop.core.classify.facial_actions import runtime_problem
+
+    asked = getattr(args, "facial_actions", None) is True
+    return runtime_problem() if asked and settings.facial_actions else None
+
+
 def settings_from(args):
     from fer_desktop.core.settings import Settings
 
@@ -89,6 +108,7 @@ def settings_from(args):
         "detect_every",
         "yolo_imgsz",
         "accurate",
+        "facial_actions",
     ):
         v = getattr(args, attr, None)
         if v is not None:

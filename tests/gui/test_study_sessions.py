@@ -17,6 +17,7 @@ import pytest
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from fer_desktop.core.emotions import CLASSES
+from fer_desktop.core.sessions.layout import V3_CSV_COLUMNS
 from fer_desktop.core.sessions.recorder import SessionRecorder
 from fer_desktop.core.settings import Settings
 from fer_desktop.core.types import FaceResult, FrameResult
@@ -191,7 +192,7 @@ def test_an_older_session_without_markers_or_valence_still_opens(qtbot, monkeypa
     folder = _recording(tmp_path / "old")
     lines = (folder / "faces.csv").read_text().splitlines()
     (folder / "faces.csv").write_text(
-        "\n".join(",".join(line.split(",")[:-1]) for line in lines) + "\n"
+        "\n".join(",".join(line.split(",")[: len(V3_CSV_COLUMNS)]) for line in lines) + "\n"
     )
     info = json.loads((folder / "session.json").read_text())
     info.pop("markers", None)

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 import pytest
 
+from fer_desktop.core.classify.action_names import BLENDSHAPE_NAMES
 from fer_desktop.core.emotions import CLASSES
 from fer_desktop.core.sessions.live_recorder import LiveRecorder
 from fer_desktop.core.sessions.recorder import (
@@ -35,8 +36,9 @@ from shared_paths import REPO
 ROOT = REPO
 EXPECTED_COLUMNS = (
     "time_s, frame, track_id, x1, y1, x2, y2, angry, disgust, fear, happy, neutral, sad, "
-    "surprise, label, confidence, valence, detector_score"
-).split(", ")
+    "surprise, label, confidence, valence, detector_score, yaw, pitch, roll, blink_left, "
+    "blink_right, bs__neutral, bs_browDownLeft"
+).split(", ") + [f"bs_{n}" for n in BLENDSHAPE_NAMES[2:]]  # facial actions after the rest
 
 
 def face(track_id: int, box, top: str, p: float = 0.8) -> FaceResult:
@@ -168,6 +170,9 @@ def test_a_killed_recording_leaves_a_readable_csv_up_to_the_last_flush(tmp_path)
     assert json.loads((folder / "session.json").read_text())["status"] == "recording"
 
 
+HEADER = len(",".join(CSV_COLUMNS)) + 1  # the header line: written first, always whole
+
+
 class FullDisk:
     """A text file that accepts `room` characters, then fails like a full disk."""
 
@@ -192,7 +197,7 @@ def test_a_full_disk_stops_the_recording_with_a_message_and_keeps_what_was_writt
     rec = recorder(
         tmp_path / "full",
         flush_every_s=0.0,
-        opener=lambda p, mode, **kw: FullDisk(p, mode, 600, **kw),
+        opener=lambda p, mode, **kw: FullDisk(p, mode, HEADER + 600, **kw),
     )
     written = 0
     with pytest.raises(UserError) as err:
@@ -216,7 +221,7 @@ def test_live_recorder_reports_a_full_disk_once_and_the_caller_goes_on(tmp_path)
         recorder(
             tmp_path / "live",
             flush_every_s=0.0,
-            opener=lambda p, mode, **kw: FullDisk(p, mode, 400, **kw),
+            opener=lambda p, mode, **kw: FullDisk(p, mode, HEADER + 400, **kw),
         )
     )
     for i in range(50):  # the inference thread's calls never raise

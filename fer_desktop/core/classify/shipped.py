@@ -21,6 +21,9 @@ from fer_desktop.core.support.resources import resources_dir
 
 # path under resources/models/ -> sha256 of the file's bytes
 SHIPPED_SHA256: dict[str, str] = {
+    "facial_actions/face_blendshapes.tflite": "4f36dded049db18d76048567439b2a7f58f1daabc00d78bfe8f3ad396a2d2082",
+    "facial_actions/face_landmarks_detector.tflite": "c7d54204ce0448474c7f3fa9af494787c0965cbdd6f20fc72867e43046bd43d5",
+    "facial_actions/geometry_pipeline_metadata_landmarks.binarypb": "bdbcda96dfcb7da883da124aaa2c55dee49770d934f0fcc71747f8c21bdc75b4",
     "fer_net.onnx": "16613d740733ca3afc026aea880a79393d29035583e78a5f300959db089c5e92",
     "fer_net.pt": "8cc69324e36f9abd2f25ae5756e675bb135ac82d6a4cdce17d613aafd2eb87c6",
 }
@@ -51,13 +54,17 @@ def is_shipped(path: str | Path, data: bytes | None = None) -> bool | None:
     return expected is not None and digest == expected
 
 
+# model files: the emotion models and the facial actions' (LiteRT models, MediaPipe's geometry)
+MODEL_SUFFIXES = (".onnx", ".pt", ".tflite", ".binarypb")
+
+
 def current_table() -> dict[str, str]:
-    """The sha256 of every model file in resources/models/ now (.onnx and .pt)."""
+    """The sha256 of every model file in resources/models/ now (MODEL_SUFFIXES)."""
     root = resources_dir() / "models"
     return {
         p.relative_to(root).as_posix(): sha256_of(p)
         for p in sorted(root.rglob("*"))
-        if p.suffix in (".onnx", ".pt") and p.is_file()
+        if p.suffix in MODEL_SUFFIXES and p.is_file()
     }
 
 

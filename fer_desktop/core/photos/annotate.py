@@ -16,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from fer_desktop.core.classify.action_names import ACTION_COLUMNS, action_cells
 from fer_desktop.core.emotions import CLASSES
 from fer_desktop.core.geometry import int_box
 from fer_desktop.core.photos.io import (
@@ -48,6 +49,7 @@ PHOTO_CSV_COLUMNS = (
     "detector_score",  # how sure the face detector was of this face (0-1)
     "threshold",  # below it the label is "uncertain" (the threshold these photos were shown with)
     "folder",  # the photo's folder (two photos of one name in two folders stay apart)
+    *ACTION_COLUMNS,  # what the face does (issue 31); empty when facial actions were off
 )
 DISPLAY_MAX_SIDE = 2048  # the GUI keeps a copy this size, not the full 20 MP image
 
@@ -143,6 +145,7 @@ def faces_csv_rows(
         row["detector_score"] = round(float(f.detector_score), 4)
         row["threshold"] = "" if threshold is None else round(float(threshold), 4)
         row["folder"] = str(Path(image).parent)
+        row.update(zip(ACTION_COLUMNS, action_cells(f.actions)))
         rows.append(row)
     return rows
 

@@ -38,9 +38,11 @@ class Pipeline:
         smoothing: float = 0.9,
         threshold: float = 0.5,
         detect_every: int = 1,
+        actions: Any = None,
     ) -> None:
         self.detector = detector
         self.classifier = classifier
+        self.actions = actions  # a FacialActions, measured per face after classification; None: off
         self.detect_every = max(1, detect_every)
         # a face may vanish for up to 2 s (turned away, occluded) and keep its id
         self.tracker = FaceTracker(smoothing=smoothing, max_missed_s=2.0)
@@ -144,6 +146,11 @@ class Pipeline:
         self._last_boxes = [int_box(b) for _, b, _ in tracked] if track else []
         t3 = time.perf_counter()
         stage = {"detect": (t1 - t0) * 1000, **ms, "track": (t3 - t2) * 1000}
+        if self.actions is not None:
+            for f in faces:
+                f.actions = self.actions.measure(frame, f.box)
+            t4 = time.perf_counter()
+            stage["actions"], t3 = (t4 - t3) * 1000, t4
         return FrameResult(
             frame_index, faces, stage, captured_at=captured_at, finished_at=t3, frame=frame
         )
@@ -185,5 +192,15 @@ def build_pipeline(
         classifier = EnsembleClassifier(accurate_models(), **options)  # type: ignore[assignment]
     clf = classifier or EmotionClassifier(s.model or None, **options)
     return Pipeline(
-        det, clf, smoothing=s.smoothing, threshold=s.threshold, detect_every=s.detect_every
-    )
+        det, clf, smoothing=s.smoothing, threshold=s.threshold, detect_every=s.detect_every,
+        actions=facial_actions_for(s),
+    )  # fmt: skip
+
+
+def facial_actions_for(settings) -> Any:
+    """A FacialActions when `settings.facial_actions` is on and its runtime is installed, else
+    None (the runtime's absence changes nothing else: `facial_actions.runtime_problem()`)."""
+    from fer_desktop.core.classify import facial_actions
+
+    on = getattr(settings, "facial_actions", False) and facial_actions.available()
+    return facial_actions.FacialActions() if on else None

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 # The settings the models are built from (smoothing and threshold are per pipeline): what a load
 # depends on, and what a failed load puts back (ui/model_fallback.py).
 MODEL_FIELDS = ("detector", "detector_weights", "yolo_imgsz", "model", "device", "precision",
-                "backend", "tta", "crop_margin", "accurate")  # fmt: skip
+                "backend", "tta", "crop_margin", "accurate", "facial_actions")  # fmt: skip
 
 
 def models_key(settings) -> tuple:
@@ -51,6 +51,7 @@ class LoadedModels:
     classifier: Any
     key: tuple
     accurate: Any = None  # the teachers' ensemble, loaded when settings.accurate is on
+    actions: Any = None  # FacialActions when settings.facial_actions is on (and can run)
     lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     def pick(self, accurate: bool) -> Any:
@@ -66,6 +67,7 @@ class LoadedModels:
             smoothing=settings.smoothing,
             threshold=settings.threshold,
             detect_every=settings.detect_every,
+            actions=self.actions,
             models_lock=self.lock,
         )
 
@@ -90,7 +92,9 @@ def load_models(settings) -> LoadedModels:
     ensemble = None
     if settings.accurate:
         ensemble = build_pipeline(settings, detector=built.detector, accurate=True).classifier
-    models = LoadedModels(built.detector, built.classifier, models_key(settings), ensemble)
+    models = LoadedModels(
+        built.detector, built.classifier, models_key(settings), ensemble, built.actions
+    )
     warm_up(models)
     return models
 

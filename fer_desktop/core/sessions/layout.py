@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fer_desktop.core.classify.action_names import ACTION_COLUMNS, action_cells
 from fer_desktop.core.emotions import CLASSES, valence
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import PRIVATE_FILE, make_private_dir
@@ -40,12 +41,16 @@ CSV_COLUMNS: tuple[str, ...] = (
     "confidence",
     "valence",  # derived from the 7 probabilities (emotions.VALENCE_NOTE)
     "detector_score",  # how sure the face detector was of this box (0-1; 1 for reused boxes)
+    # what the face does (issue 31): yaw, pitch, roll, blink_left, blink_right, bs_<52 names>;
+    # empty cells when facial actions were off or the landmark model saw no face
+    *ACTION_COLUMNS,
 )
-# Older sessions, still opened: before the detector score (round 3), before valence (round 2;
-# the reader computes valence from the probabilities).
-V3_CSV_COLUMNS: tuple[str, ...] = CSV_COLUMNS[:-1]
-LEGACY_CSV_COLUMNS: tuple[str, ...] = CSV_COLUMNS[:-2]
-READABLE_CSV_COLUMNS = (CSV_COLUMNS, V3_CSV_COLUMNS, LEGACY_CSV_COLUMNS)
+# Older sessions, still opened: before facial actions (issue 31), before the detector score
+# (round 3), before valence (round 2; the reader computes valence from the probabilities).
+V4_CSV_COLUMNS: tuple[str, ...] = CSV_COLUMNS[: -len(ACTION_COLUMNS)]
+V3_CSV_COLUMNS: tuple[str, ...] = V4_CSV_COLUMNS[:-1]
+LEGACY_CSV_COLUMNS: tuple[str, ...] = V4_CSV_COLUMNS[:-2]
+READABLE_CSV_COLUMNS = (CSV_COLUMNS, V4_CSV_COLUMNS, V3_CSV_COLUMNS, LEGACY_CSV_COLUMNS)
 MARKERS_NAME = "markers.csv"  # time_s,name: the session's markers (also in session.json)
 
 
@@ -104,4 +109,5 @@ def csv_row(time_s: float, frame: int, face: FaceResult) -> list:
         f"{face.confidence:.4f}",
         f"{float(valence(p)):.4f}",
         f"{float(face.detector_score):.4f}",
+        *action_cells(face.actions),
     ]

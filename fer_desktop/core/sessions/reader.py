@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fer_desktop.core.classify.action_names import ACTION_COLUMNS
 from fer_desktop.core.emotions import CLASSES, valence
 from fer_desktop.core.sessions.annotations import MAX_JSON_BYTES, Annotations, Marker
 from fer_desktop.core.sessions.figures import LABELS as LABELS  # re-exported for the viewers
@@ -41,6 +42,23 @@ class TrackTimeline:
     labels: list[str]  # displayed label per row (a class or "uncertain")
     name: str = ""  # the participant's name ("Face N" unless named in the session view)
     merged: tuple[int, ...] = ()  # the other tracks merged into this one
+    # (n, len(ACTION_COLUMNS)) float32, NaN where not measured; None: a session without them
+    actions: np.ndarray | None = None
+
+    def action(self, column: str) -> np.ndarray:
+        """(n,) one of ACTION_COLUMNS ("yaw", "bs_jawOpen"…), NaN where not measured; "smile":
+        the mean of bs_mouthSmileLeft and bs_mouthSmileRight. All NaN in an older session."""
+        if column == "smile":
+            return (self.action("bs_mouthSmileLeft") + self.action("bs_mouthSmileRight")) / 2
+        if self.actions is None:
+            return np.full(len(self.times), np.nan)
+        return self.actions[:, ACTION_COLUMNS.index(column)].astype(np.float64)
+
+    def blinks(self) -> list:
+        """The blinks in this timeline (core/sessions/blinks.py), empty without facial actions."""
+        from fer_desktop.core.sessions.blinks import blink_events
+
+        return blink_events(self.times, self.action("blink_left"), self.action("blink_right"))
 
     @property
     def valence(self) -> np.ndarray:
@@ -126,11 +144,23 @@ def merge_tracks(raw: dict[int, TrackTimeline], a: Annotations) -> dict[int, Tra
             np.concatenate([p.probs for p in parts])[order],
             [labels[i] for i in order],
             name=a.name_of(owner),
+            actions=_joined_actions(parts, order),
             merged=tuple(p.track_id for p in parts if p.track_id != owner),
         )
     if a.hide_shorter_s > 0:  # the participant's whole time seen, merged parts together
         out = {k: t for k, t in out.items() if seen_s(t) >= a.hide_shorter_s}
     return out
+
+
+def _joined_actions(parts: list[TrackTimeline], order: np.ndarray) -> np.ndarray | None:
+    if all(p.actions is None for p in parts):
+        return None
+    width = len(ACTION_COLUMNS)
+    blocks = [
+        p.actions if p.actions is not None else np.full((len(p.times), width), np.nan, np.float32)
+        for p in parts
+    ]
+    return np.concatenate(blocks)[order]
 
 
 def seen_s(track: TrackTimeline) -> float:
@@ -206,6 +236,7 @@ def load_session(folder: str | Path) -> SessionData:
                     f"Expected: {', '.join(CSV_COLUMNS)}.",
                 )
             col = {name: i for i, name in enumerate(columns)}  # parse by column name
+            acts = [col[c] for c in ACTION_COLUMNS if c in col]  # none in an older session
             for row in reader:
                 try:
                     if len(row) != len(columns):
@@ -217,10 +248,11 @@ def load_session(folder: str | Path) -> SessionData:
                     )
                     probs = [float(row[col[c]]) for c in CLASSES]
                     label = row[col["label"]]
+                    measured = [float(row[i]) if row[i] else math.nan for i in acts]
                 except (ValueError, IndexError):
                     bad += 1
                     continue
-                rows.setdefault(tid, []).append((t, fr, probs, label))
+                rows.setdefault(tid, []).append((t, fr, probs, label, measured))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise UserError(f"{csv_path} could not be read ({exc}).", "Check the file.") from exc
     if bad:
@@ -234,6 +266,7 @@ def load_session(folder: str | Path) -> SessionData:
             np.array([i[1] for i in items], dtype=np.int64),
             np.array([i[2] for i in items], dtype=np.float64).reshape(-1, len(CLASSES)),
             [i[3] for i in items],
+            actions=np.array([i[4] for i in items], np.float32) if acts else None,
         )
     last = max((float(tr.times[-1]) for tr in tracks.values()), default=0.0)
     duration = max(float(info.get("duration_s") or 0.0), last)
