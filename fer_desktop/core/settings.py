@@ -39,12 +39,12 @@ class Settings:
     loop_video: str = "auto"  # auto (files under 30 s) | always | never
     last_source: str = "0"
     record_video: bool = False  # Record (Live) and Analyse (Videos) also write annotated.mp4
-    # What the face does (issue 31): 52 blendshapes, blink, head pose per face, wherever the
-    # optional LiteRT runtime is installed (without it this does nothing). On by default for
-    # its measured cost (docs/facial-actions.md): 14-19 ms per face on one core; with one face
-    # in a 720p video Live still kept up with 29 fps on a busy 2-core machine (27.7 fps
-    # inferred, 5% dropped). Off for crowds or slow machines (--no-facial-actions).
-    facial_actions: bool = True
+    # What the face does (issue 31): 52 blendshapes, blink, head pose per face (Model > Facial
+    # actions, --facial-actions), where the LiteRT runtime is installed. Off by default for its
+    # measured cost (docs/facial-actions.md): 14-19 ms per face on one core, more than detection
+    # and emotion together; Live with one 720p face fell from 53 to 31 fps unpaced and dropped 5%
+    # of a 29 fps video on a busy 2-core machine, and `analyze` would run 2-3x slower.
+    facial_actions: bool = False
     # 2: confidences are calibrated (issue 17); a file without it was saved by an older version.
     # 3: detect_every 1 was the old default (boxes reused unchanged), not a choice (issue 29).
     settings_version: int = 3

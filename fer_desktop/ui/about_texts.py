@@ -79,3 +79,8 @@ KEYS_HTML = """<h3>Keyboard and mouse</h3>
 a marker at the cursor; names and markers are edited in their tables.</li>
 <li>Photos and Videos: drop files or folders on the tab.</li>
 </ul>"""
+
+FACIAL_ACTIONS_TIP = (
+    "52 blendshape scores, blinks and head pose per face in faces.csv and the photo CSV "
+    "(docs/facial-actions.md); about 15 ms more per face"
+)

@@ -6,9 +6,9 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import SupportsInt, cast
+from typing import cast
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from fer_desktop.core import choices
+from fer_desktop.core.classify import facial_actions
 from fer_desktop.core.classify.ensemble import NO_ACCURATE_MODE, accurate_available
 from fer_desktop.core.pipeline.shared_models import load_models
 from fer_desktop.core.settings import Settings
@@ -30,7 +31,7 @@ from fer_desktop.core.support.resources import (
     user_data_dir,
     user_folder_notice,
 )
-from fer_desktop.ui.about_texts import ABOUT, KEYS_HTML, files_html
+from fer_desktop.ui.about_texts import ABOUT, FACIAL_ACTIONS_TIP, KEYS_HTML, files_html
 from fer_desktop.ui.errors import show_error
 from fer_desktop.ui.live.tab import LiveTab
 from fer_desktop.ui.model_fallback import DETECTOR_TEXT, ModelFallback
@@ -38,17 +39,17 @@ from fer_desktop.ui.photos.tab import PhotoTab
 from fer_desktop.ui.sessions.session_view import open_session_dialog
 from fer_desktop.ui.sessions.videos_tab import VideosTab
 from fer_desktop.ui.training_page import TrainingPage, training_page
-from fer_desktop.ui.widgets import fit_to_screen, keep_on_screen
-from fer_desktop.ui.window_lifecycle import ask_close, load_settings
+from fer_desktop.ui.widgets import keep_on_screen
+from fer_desktop.ui.window_lifecycle import (
+    ask_close,
+    load_settings,
+    restore_window,
+    window_settings,
+)
 from fer_desktop.workers import gui_gc
 from fer_desktop.workers.model_service import ModelService
 
 log = logging.getLogger(__name__)
-
-
-def window_settings() -> QSettings:
-    """Window geometry in the per-user folder (so tests with FER_DESKTOP_HOME stay isolated)."""
-    return QSettings(str(user_data_dir() / "window.ini"), QSettings.Format.IniFormat)
 
 
 class MainWindow(QMainWindow):
@@ -94,7 +95,7 @@ class MainWindow(QMainWindow):
         for slider in (self.live_tab.panel.smoothing, self.live_tab.panel.threshold):
             slider.valueChanged.connect(lambda _v: self._save_timer.start())
         self.training_tab.model_chosen.connect(self.use_model)
-        self._restore_window()
+        restore_window(self)
         if problem is not None:
             show_error(self, problem)
 
@@ -133,6 +134,13 @@ class MainWindow(QMainWindow):
             if shipped
             else NO_ACCURATE_MODE
         )
+        self.actions_action = self._action(
+            m, "&Facial actions (blendshapes, blinks, head pose)", self._toggle_facial_actions
+        )
+        self.actions_action.setCheckable(True)
+        problem = facial_actions.runtime_problem()
+        self.actions_action.setEnabled(problem is None)
+        self.actions_action.setToolTip(problem or FACIAL_ACTIONS_TIP)
         m.setToolTipsVisible(True)
         m = bar.addMenu("&Detector")
         self.detector_actions = QActionGroup(self)
@@ -267,6 +275,13 @@ class MainWindow(QMainWindow):
             act.setChecked(act.data() == self.settings.detector)
         self.accurate_action.setChecked(self.settings.accurate)
         self.accurate_action.setEnabled(accurate_available() or self.settings.accurate)
+        self.actions_action.setChecked(self.settings.facial_actions)
+
+    def _toggle_facial_actions(self) -> None:
+        self.settings.facial_actions = self.actions_action.isChecked()
+        on = self.settings.facial_actions
+        self.statusBar().showMessage(f"Facial actions {'on' if on else 'off'}.", 8000)
+        self.apply_settings()
 
     def _on_fell_back(self, err: UserError) -> None:
         show_error(self, err)
@@ -277,24 +292,6 @@ class MainWindow(QMainWindow):
             label.setText(f"{key.capitalize()}: {info[key]}")
 
     # ------------------------------------------------------------------------- window state
-    def _restore_window(self) -> None:
-        qs = window_settings()
-        geometry = qs.value("geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-            keep_on_screen(self)
-        else:
-            fit_to_screen(self, 1280, 800)
-        state = qs.value("state")
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
-        tab = qs.value("tab", 0) or 0
-        if isinstance(tab, str | SupportsInt):  # any other stray value: the first tab stays
-            try:
-                self.tabs.setCurrentIndex(min(max(int(tab), 0), self.tabs.count() - 1))
-            except (TypeError, ValueError):
-                pass
-
     def busy_texts(self) -> list[str]:
         """What closing the window now would stop (a recording, an analysis, a training)."""
         texts = []

@@ -4,13 +4,16 @@ takes its default and is named), and the question before closing stops work (iss
 from __future__ import annotations
 
 import json
+from typing import SupportsInt
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from fer_desktop.core.settings import Settings
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import unique_path
+from fer_desktop.core.support.resources import user_data_dir
+from fer_desktop.ui.widgets import fit_to_screen, keep_on_screen
 
 
 def load_settings() -> tuple[Settings, UserError | None]:
@@ -61,3 +64,28 @@ def ask_close(window, texts: list[str]) -> None:
     box.buttonClicked.connect(answered)
     window.close_question = box
     box.open()
+
+
+def window_settings() -> QSettings:
+    """Window geometry in the per-user folder (so tests with FER_DESKTOP_HOME stay isolated)."""
+    return QSettings(str(user_data_dir() / "window.ini"), QSettings.Format.IniFormat)
+
+
+def restore_window(win) -> None:
+    """The main window's size, place, dock state and tab as the user left them (on screen)."""
+    qs = window_settings()
+    geometry = qs.value("geometry")
+    if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+        win.restoreGeometry(geometry)
+        keep_on_screen(win)
+    else:
+        fit_to_screen(win, 1280, 800)
+    state = qs.value("state")
+    if isinstance(state, QByteArray):
+        win.restoreState(state)
+    tab = qs.value("tab", 0) or 0
+    if isinstance(tab, str | SupportsInt):  # any other stray value: the first tab stays
+        try:
+            win.tabs.setCurrentIndex(min(max(int(tab), 0), win.tabs.count() - 1))
+        except (TypeError, ValueError):
+            pass

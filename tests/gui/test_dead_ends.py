@@ -177,6 +177,18 @@ def test_every_menu_action_does_something_visible(qtbot, tmp_path, monkeypatch, 
     accurate = _action(win, "Accurate mode for photos and videos")  # greyed, and says why
     seen.add(accurate.text().replace("&", ""))
     assert not accurate.isEnabled() and "ensemble" in accurate.toolTip()
+    actions = _action(win, "Facial actions (blendshapes, blinks, head pose)")
+    seen.add(actions.text().replace("&", ""))
+    if actions.isEnabled():  # where the LiteRT runtime is installed
+        assert not win.settings.facial_actions and not actions.isChecked()  # off by default
+        actions.trigger()
+        assert (
+            win.settings.facial_actions and "Facial actions on" in win.statusBar().currentMessage()
+        )
+        actions.trigger()
+        assert not win.settings.facial_actions
+    else:
+        assert "pip install" in actions.toolTip()
     for key in ("yunet", "auto", "yolo", "yunet"):
         act = next(a for a in win.detector_actions.actions() if a.data() == key)
         seen.add(act.text().replace("&", ""))

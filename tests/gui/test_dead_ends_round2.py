@@ -295,8 +295,8 @@ def test_the_window_and_a_session_window_open_wholly_on_the_screen(qtbot, tmp_pa
     size fits a 1280x720 screen."""
     from PySide6.QtWidgets import QApplication
 
-    from fer_desktop.ui.main_window import window_settings
     from fer_desktop.ui.sessions.session_view import SessionView, open_session
+    from fer_desktop.ui.window_lifecycle import window_settings
 
     qs = window_settings()
     qs.remove("geometry")

@@ -170,7 +170,7 @@ def test_the_pipeline_measures_each_face_only_when_the_setting_is_on():
     from fer_desktop.core.settings import Settings
 
     img = _read("two_people.jpg")
-    on = build_pipeline(Settings(detector="yunet")).process(img, track=False)
+    on = build_pipeline(Settings(detector="yunet", facial_actions=True)).process(img, track=False)
     assert len(on.faces) == 2 and all(f.actions is not None for f in on.faces)
     assert on.stage_ms["actions"] > 0
     assert all(len(f.to_json()["actions"]["blendshapes"]) == 52 for f in on.faces)
@@ -210,7 +210,7 @@ def test_the_photos_csv_has_the_columns(tmp_path):
     from fer_desktop.core.settings import Settings
 
     path = FACES / "biden.jpg"
-    result, _ = photos.annotate_image(build_pipeline(Settings(detector="yunet")), path)
+    result, _ = photos.annotate_image(build_pipeline(Settings(detector="yunet", facial_actions=True)), path)
     out = photos.write_faces_csv(photos.faces_csv_rows(path, result), tmp_path / "faces.csv")
     with out.open(encoding="utf-8", newline="") as f:
         row = next(csv.DictReader(f))
