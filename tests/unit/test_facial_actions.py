@@ -210,7 +210,9 @@ def test_the_photos_csv_has_the_columns(tmp_path):
     from fer_desktop.core.settings import Settings
 
     path = FACES / "biden.jpg"
-    result, _ = photos.annotate_image(build_pipeline(Settings(detector="yunet", facial_actions=True)), path)
+    result, _ = photos.annotate_image(
+        build_pipeline(Settings(detector="yunet", facial_actions=True)), path
+    )
     out = photos.write_faces_csv(photos.faces_csv_rows(path, result), tmp_path / "faces.csv")
     with out.open(encoding="utf-8", newline="") as f:
         row = next(csv.DictReader(f))

@@ -101,3 +101,41 @@ def test_stop_returns_while_the_pipeline_is_still_busy_and_the_source_is_release
         time.sleep(0.01)
     assert source.released and engine.running  # the camera is free; inference is still busy
     assert engine.wait(5)
+
+
+def test_an_unpaced_file_decodes_a_frame_only_when_inference_took_the_last_one():
+    """`bench --unpaced` measures what the pipeline can do: the capture waits for the slot to
+    empty instead of decoding frames only to drop them (which took a core from inference,
+    issue 29); a paced camera still drops (the test above)."""
+    source, pipeline = ListSource(40), SlowPipeline(0.01)
+    ended = threading.Event()
+    engine = LiveEngine(source, pipeline, on_ended=ended.set, paced=False, stats_window=60)
+    engine.start()
+    assert ended.wait(30)
+    engine.stop()
+    s = engine.snapshot()
+    assert s["captured"] == 40 and s["inferred"] == 40 and s["dropped"] == 0, s
+    assert pipeline.seen == list(range(40))
+
+
+def test_waiting_for_an_empty_slot_ends_on_stop_and_on_close():
+    box, stop = LatestFrameMailbox(), threading.Event()
+    box.put(1)
+    t = threading.Thread(target=box.wait_empty, args=(stop,))
+    t.start()
+    stop.set()
+    t.join(2)
+    assert not t.is_alive()
+    stop.clear()
+    t = threading.Thread(target=box.wait_empty, args=(stop,))
+    t.start()
+    box.close()
+    t.join(2)
+    assert not t.is_alive()
+    box2 = LatestFrameMailbox()
+    box2.put(1)
+    t = threading.Thread(target=box2.wait_empty, args=(threading.Event(),))
+    t.start()
+    assert box2.get(1) == 1
+    t.join(2)
+    assert not t.is_alive()  # woken as the item was taken

@@ -9,6 +9,7 @@ and landmarks are mapped back to the full frame.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -22,6 +23,7 @@ from fer_desktop.core.types import Detection
 YUNET_FILE = "face_detection_yunet.onnx"
 # Chosen by measurement with `fer-desktop detect-eval` on ../shared/testdata/face-boxes (see README).
 YUNET_MAX_SIDE = 640
+REGION_NETS = 4  # region input sizes kept planned at once (a few faces of different sizes)
 YUNET_SCORE = 0.58
 
 
@@ -75,7 +77,8 @@ class YuNetFaceDetector:
         self._sizes: dict[int, tuple[int, int]] = {}
         self._net = self._load(self.model_path, custom, nms, top_k)
         self._nms, self._top_k = float(nms), int(top_k)
-        self._region_net = None  # a second network for regions (pipeline region tracking)
+        # networks for regions (pipeline region tracking), one per input size, least used first
+        self._region_nets: dict[tuple[int, ...], Any] = {}
 
     def _load(self, path: Path, custom: bool, nms: float, top_k: int):
         if not path.is_file():
@@ -109,16 +112,22 @@ class YuNetFaceDetector:
         return net
 
     def detect_region(self, region_bgr: np.ndarray) -> list[Detection]:
-        """`detect` for the small square regions of region tracking, on a network of its own:
-        OpenCV re-plans a network whose input size changes, which costs more than the region's
-        detection itself (13.7 ms a frame alternating 1280x720 and 160x160 on one network,
-        against 11.6 + 1.4 ms on two)."""
-        if self._region_net is None:
+        """`detect` for the small square regions of region tracking, on networks of their own,
+        one per input size: OpenCV re-plans a network whose input size changes, which costs more
+        than the region's detection itself (13.7 ms a frame alternating 1280x720 and 160x160 on
+        one network, against 11.6 + 1.4 ms on two; a face near the half-scale threshold flips
+        its region between 160 and 256 px: 3.7 ms a re-planned call against 2.3, issue 29)."""
+        side = region_bgr.shape[:2]
+        net = self._region_nets.pop(side, None)
+        if net is None:
             data = np.frombuffer(self.model_path.read_bytes(), np.uint8)
-            self._region_net = cv2.FaceDetectorYN.create(
+            net = cv2.FaceDetectorYN.create(
                 "onnx", data, np.empty(0, np.uint8), (64, 64), self.score, self._nms, self._top_k
             )
-        return self._detect_on(self._region_net, region_bgr)
+            if len(self._region_nets) >= REGION_NETS:  # the least recently used goes
+                self._region_nets.pop(next(iter(self._region_nets)))
+        self._region_nets[side] = net  # most recently used last
+        return self._detect_on(net, region_bgr)
 
     def detect(self, frame_bgr: np.ndarray) -> list[Detection]:
         """Faces best score first; each with its 5 landmarks as a float32 (5, 2) array."""

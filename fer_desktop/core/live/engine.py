@@ -44,7 +44,15 @@ class LatestFrameMailbox:
             if self._item is None and not self._closed:
                 self._cond.wait(timeout)
             item, self._item = self._item, None
+            self._cond.notify_all()  # a capture waiting for the slot to empty (wait_empty)
             return item
+
+    def wait_empty(self, stop: threading.Event) -> None:
+        """Return once the item was taken (or on close or stop): an unpaced file decodes its
+        next frame only when inference took the last one, so no decoded frame is thrown away."""
+        with self._cond:
+            while self._item is not None and not self._closed and not stop.is_set():
+                self._cond.wait(0.1)
 
     @property
     def closed(self) -> bool:
@@ -244,6 +252,8 @@ class LiveEngine:
         index = 0
         failures = 0
         while not self._stop.is_set():
+            if not self.paced:  # as fast as inference takes frames: none decoded in vain
+                self.mailbox.wait_empty(self._stop)
             t0 = time.perf_counter()
             frame = self.source.read()
             decode_ms = (time.perf_counter() - t0) * 1000

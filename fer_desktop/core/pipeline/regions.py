@@ -23,7 +23,9 @@ GROW = 0.25
 # longest side 640), so the box it finds is the box a full detection finds (same labels); for a
 # detector without that notion, at 160 px (the face about 64 px).
 REGION_SIDE = 160
-BIG_REGION = 256  # input pixels: above it the region is looked at half the scale (cost / 4)
+BIG_REGION = 192  # input pixels: above it the region is looked at half the scale (cost / 4); 192
+# rather than 256: the same labels on 99.1% of frames and faces within 0.4% (compare_detect), 12%
+# less time a frame on a 720p talking head (issue 29)
 
 
 def region_of(box, frame_w: int, frame_h: int, grow: float = GROW) -> tuple[int, int, int]:
