@@ -34,6 +34,7 @@ from fer_desktop.core.sessions.segments import SEGMENTS_NAME, segment_rows, writ
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import unique_path
 from fer_desktop.ui.errors import show_error
+from fer_desktop.ui.sessions.actions_view import ActionsView
 
 
 def _table(headers: tuple[str, ...]) -> QTableWidget:
@@ -136,6 +137,8 @@ class StudyPanel(QTabWidget):
         box.addWidget(note)
         box.addLayout(buttons)
         self.addTab(self._page(box), "Segments")
+        self.actions = ActionsView(data)  # what the face does (issue 31)
+        self.addTab(self.actions, "Facial actions")
         self.set_data(data)
 
     @staticmethod
@@ -148,6 +151,8 @@ class StudyPanel(QTabWidget):
     def set_data(self, data: SessionData) -> None:
         """Show a (re)loaded session."""
         self.data, self.notes = data, data.annotations
+        if hasattr(self, "actions"):
+            self.actions.set_data(data)
         self._filling = True
         self.markers.setRowCount(0)
         for m in self.notes.markers:

@@ -1,0 +1,71 @@
+"""The session window's Facial actions tab (issue 31), through the real window: a video analysed
+with facial actions shows its curves and counts its blinks; a session without them says so."""
+
+from __future__ import annotations
+
+import pytest
+from menus import menu_action
+from PySide6.QtWidgets import QApplication, QFileDialog
+
+from fer_desktop.core.settings import Settings
+
+
+def _session_windows():
+    from fer_desktop.ui.sessions.session_view import SessionView
+
+    return [
+        w for w in QApplication.topLevelWidgets() if isinstance(w, SessionView) and w.isVisible()
+    ]
+
+
+def _open(qtbot, monkeypatch, folder):
+    from fer_desktop.ui.main_window import MainWindow
+
+    win = MainWindow(Settings(detector="yunet", device="cpu"), preload=False)
+    qtbot.addWidget(win)
+    win.show()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    menu_action(win, "Open session…").trigger()
+    qtbot.waitUntil(lambda: len(_session_windows()) == 1, timeout=10_000)
+    view = _session_windows()[0]
+    panel = view.study
+    panel.setCurrentWidget(panel.actions)  # the "Facial actions" tab, as a click on it does
+    assert panel.tabText(panel.currentIndex()) == "Facial actions"
+    return win, view, panel.actions
+
+
+def test_the_facial_actions_tab_shows_the_curves_of_an_analysed_video(
+    qtbot, tmp_path, monkeypatch, video_path
+):
+    from fer_desktop.core.classify import facial_actions
+
+    if not facial_actions.available():
+        pytest.skip(facial_actions.runtime_problem())
+    from fer_desktop.cli import main
+
+    folder = tmp_path / "s"
+    assert main(["analyze", str(video_path), "-o", str(folder), "--every", "3", "--detector",
+                 "yunet", "--facial-actions"]) == 0  # fmt: skip
+    _win, view, tab = _open(qtbot, monkeypatch, folder)
+    names = [item.name() for item in tab.shapes.listDataItems()]
+    assert names == [
+        "smile (mouthSmile L+R)",
+        "brow raise (browInnerUp)",
+        "jaw open",
+        "blink (both eyes)",
+    ]
+    assert [i.name() for i in tab.pose.listDataItems()] == ["yaw", "pitch", "roll"]
+    xs, ys = tab.shapes.listDataItems()[0].getData()
+    assert len(xs) > 20 and ((ys >= 0) & (ys <= 1)).all()  # scores, 0-1
+    assert "frames measured" in tab.summary.text() and "blink(s)" in tab.summary.text()
+    view.close()
+
+
+def test_a_session_without_facial_actions_says_so(qtbot, tmp_path, monkeypatch):
+    from made_sessions import happy_session
+
+    folder = happy_session(tmp_path / "old")
+    _win, view, tab = _open(qtbot, monkeypatch, folder)
+    assert tab.summary.text().startswith("This session has no facial actions")
+    assert not tab.shapes.listDataItems()
+    view.close()
