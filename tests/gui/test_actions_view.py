@@ -29,9 +29,9 @@ def _open(qtbot, monkeypatch, folder):
     qtbot.waitUntil(lambda: len(_session_windows()) == 1, timeout=10_000)
     view = _session_windows()[0]
     panel = view.study
-    panel.setCurrentWidget(panel.actions)  # the "Facial actions" tab, as a click on it does
+    panel.setCurrentWidget(panel.actions_view)  # the "Facial actions" tab, as a click on it does
     assert panel.tabText(panel.currentIndex()) == "Facial actions"
-    return win, view, panel.actions
+    return win, view, panel.actions_view
 
 
 def test_the_facial_actions_tab_shows_the_curves_of_an_analysed_video(

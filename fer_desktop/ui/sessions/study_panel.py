@@ -137,8 +137,8 @@ class StudyPanel(QTabWidget):
         box.addWidget(note)
         box.addLayout(buttons)
         self.addTab(self._page(box), "Segments")
-        self.actions = ActionsView(data)  # what the face does (issue 31)
-        self.addTab(self.actions, "Facial actions")
+        self.actions_view = ActionsView(data)  # what the face does (issue 31)
+        self.addTab(self.actions_view, "Facial actions")
         self.set_data(data)
 
     @staticmethod
@@ -151,8 +151,8 @@ class StudyPanel(QTabWidget):
     def set_data(self, data: SessionData) -> None:
         """Show a (re)loaded session."""
         self.data, self.notes = data, data.annotations
-        if hasattr(self, "actions"):
-            self.actions.set_data(data)
+        if hasattr(self, "actions_view"):
+            self.actions_view.set_data(data)
         self._filling = True
         self.markers.setRowCount(0)
         for m in self.notes.markers:
