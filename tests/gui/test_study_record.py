@@ -57,6 +57,14 @@ def test_participant_and_condition_typed_at_record_reach_every_export(
     view = _session_windows()[0]
     assert "participant P01, condition A / loud, note first run" in view.header.text()
     panel = view.study
+    onsets = tmp_path / "onsets.csv"  # the study's stimulus onsets, in session time
+    onsets.write_text("time_s,name\n0.6,stimulus A\n0.8,stimulus B\n", encoding="utf-8")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(onsets), ""))
+    qtbot.mouseClick(panel.import_markers_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.study.markers.rowCount() == 2, timeout=5000)
+    panel = view.study  # the session is read again after the markers were saved
+    shown = [panel.markers.item(r, 1).text() for r in range(panel.markers.rowCount())]
+    assert shown == ["stimulus A", "stimulus B"]
     for name in ("segments.csv", "report.html"):
         monkeypatch.setattr(QFileDialog, "getSaveFileName",
                             lambda *a, n=name, **k: (str(tmp_path / n), ""))  # fmt: skip
@@ -67,6 +75,35 @@ def test_participant_and_condition_typed_at_record_reach_every_export(
         csv.DictReader((tmp_path / "segments.csv").read_text(encoding="utf-8").splitlines())
     )
     assert rows and {(r["participant_id"], r["condition"]) for r in rows} == {("P01", "A / loud")}
+    assert [r["segment"] for r in rows] == ["start", "stimulus A", "stimulus B"]
     report = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "P01" in report and "A / loud" in report and "first run" in report
+    view.close()
+
+
+def test_a_markers_file_without_its_columns_says_so_and_adds_nothing(qtbot, tmp_path, monkeypatch):
+    from made_sessions import happy_session
+
+    from fer_desktop.ui.main_window import MainWindow
+
+    folder = happy_session(tmp_path / "s")
+    win = MainWindow(Settings(detector="yunet", device="cpu"), preload=False)
+    qtbot.addWidget(win)
+    win.show()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    menu_action(win, "Open session…").trigger()
+    qtbot.waitUntil(lambda: len(_session_windows()) == 1, timeout=10_000)
+    view = _session_windows()[0]
+    bad = tmp_path / "onsets.csv"
+    bad.write_text("onset,label\n1.0,A\n", encoding="utf-8")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
+    qtbot.mouseClick(view.study.import_markers_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: "has no time_s and name columns" in getattr(view, "last_error", ""), timeout=5000
+    )
+    assert view.study.markers.rowCount() == 0
+    assert (
+        "markers" not in json.loads((folder / "session.json").read_text(encoding="utf-8"))
+        or not json.loads((folder / "session.json").read_text(encoding="utf-8"))["markers"]
+    )
     view.close()

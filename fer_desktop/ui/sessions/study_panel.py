@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from fer_desktop.core.emotions import VALENCE_NOTE
-from fer_desktop.core.sessions.annotations import Annotations, save_annotations
+from fer_desktop.core.sessions.annotations import Annotations, read_markers_csv, save_annotations
 from fer_desktop.core.sessions.reader import SessionData
 from fer_desktop.core.sessions.report import REPORT_NAME, write_report
 from fer_desktop.core.sessions.segments import SEGMENTS_NAME, segment_rows, write_segments
@@ -66,8 +66,14 @@ class StudyPanel(QTabWidget):
         self.add_marker_button.clicked.connect(lambda: self.add_marker(self.cursor_time()))
         self.remove_marker_button = QPushButton("Remove")
         self.remove_marker_button.clicked.connect(self._remove_marker)
+        self.import_markers_button = QPushButton("Import…")
+        self.import_markers_button.setToolTip(
+            "Add markers from a CSV file with the columns time_s,name (e.g. stimulus onsets)"
+        )
+        self.import_markers_button.clicked.connect(self._import_markers_dialog)
         row = QHBoxLayout()
         row.addWidget(self.add_marker_button)
+        row.addWidget(self.import_markers_button)
         row.addWidget(self.remove_marker_button)
         box = QVBoxLayout()
         box.addWidget(self.markers, 1)
@@ -196,6 +202,26 @@ class StudyPanel(QTabWidget):
     def add_marker(self, time_s: float, name: str | None = None) -> None:
         self.notes.add_marker(time_s, name)
         self._save()
+
+    def import_markers(self, path: str | Path) -> int:
+        """Add the markers of a `time_s,name` CSV (issue 30); a bad file says so and adds
+        nothing. Returns how many were added."""
+        try:
+            marks = read_markers_csv(path)
+        except UserError as err:
+            show_error(self, err)
+            return 0
+        for m in marks:
+            self.notes.add_marker(m.time_s, m.name)
+        self._save()
+        return len(marks)
+
+    def _import_markers_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import markers", str(self.data.folder), "Markers (*.csv);;All files (*)"
+        )
+        if path:
+            self.import_markers(path)
 
     def rename_marker(self, index: int, name: str) -> None:
         self.notes.markers[index].name = name.strip() or self.notes.markers[index].name
