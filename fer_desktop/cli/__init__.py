@@ -7,7 +7,7 @@ import argparse
 import multiprocessing
 import sys
 
-from fer_desktop.cli import analyze, annotate, bench, detect_eval, evaluate, report
+from fer_desktop.cli import analyze, annotate, bench, detect_eval, evaluate, report, study
 from fer_desktop.cli.common import add_pipeline_args, print_error, settings_from
 from fer_desktop.core.support.errors import UserError
 
@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--source", help="start live on a camera index, video file or stream URL")
     add_pipeline_args(g)
 
-    for command in (annotate, evaluate, bench, analyze, detect_eval, report):
+    for command in (annotate, evaluate, bench, analyze, detect_eval, report, study):
         command.register(sub)
     sub.add_parser(
         "train",
