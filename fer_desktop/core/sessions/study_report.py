@@ -58,9 +58,7 @@ def bars_svg(summary: dict, lo: float, hi: float) -> str:
     legend = " · ".join(
         f"{i + 1}: {html.escape(c or '(no condition)')}" for i, c in enumerate(conds)
     )
-    parts.append(
-        f'<text x="{LEFT}" y="{H - 6}">conditions {legend} ; whiskers: 95% CI</text>'
-    )
+    parts.append(f'<text x="{LEFT}" y="{H - 6}">conditions {legend}; whiskers: 95% CI</text>')
     return "".join(parts) + "</svg>"
 
 
