@@ -58,7 +58,19 @@ def test_the_facial_actions_tab_shows_the_curves_of_an_analysed_video(
     xs, ys = tab.shapes.listDataItems()[0].getData()
     assert len(xs) > 20 and ((ys >= 0) & (ys <= 1)).all()  # scores, 0-1
     assert "frames measured" in tab.summary.text() and "blink(s)" in tab.summary.text()
+    report = _export_report(qtbot, monkeypatch, view, tmp_path)
+    assert "<h2>Facial actions</h2>" in report and "<th>smile</th>" in report
     view.close()
+
+
+def _export_report(qtbot, monkeypatch, view, tmp_path) -> str:
+    from PySide6.QtCore import Qt
+
+    out = tmp_path / "report.html"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    qtbot.mouseClick(view.study.report_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(out.is_file, timeout=10_000)
+    return out.read_text(encoding="utf-8")
 
 
 def test_a_session_without_facial_actions_says_so(qtbot, tmp_path, monkeypatch):
@@ -68,4 +80,5 @@ def test_a_session_without_facial_actions_says_so(qtbot, tmp_path, monkeypatch):
     _win, view, tab = _open(qtbot, monkeypatch, folder)
     assert tab.summary.text().startswith("This session has no facial actions")
     assert not tab.shapes.listDataItems()
+    assert "Facial actions" not in _export_report(qtbot, monkeypatch, view, tmp_path)
     view.close()

@@ -193,8 +193,44 @@ known; see the model card for per-class figures)</td></tr>{settings_rows}</table
 class with the highest mean, the mean valence.</p>
 <h2>Timelines</h2><p class="small">{legend}</p>
 {charts}
+{actions_html(session)}
 </body></html>
 """
+
+
+ACTION_SUMMARY = (("smile", "smile"), ("bs_browInnerUp", "brow raise"), ("bs_jawOpen", "jaw open"),
+                  ("blink_left", "blink L"), ("blink_right", "blink R"), ("yaw", "yaw °"),
+                  ("pitch", "pitch °"), ("roll", "roll °"))  # fmt: skip
+
+
+def actions_html(session: SessionData) -> str:
+    """Facial actions per participant (issue 31): the mean of a few blendshapes and the head
+    pose over the frames measured, and the blinks counted; "" for a session without them."""
+    tracks = [
+        (tid, tr)
+        for tid, tr in sorted(session.tracks.items())
+        if (~np.isnan(tr.action("yaw"))).any()
+    ]  # measured in at least one frame
+    if not tracks:
+        return ""
+    esc = html.escape
+    head = "".join(f"<th>{esc(n)}</th>" for _, n in ACTION_SUMMARY)
+    body = ""
+    for tid, tr in tracks:
+        cells = []
+        for key, _ in ACTION_SUMMARY:
+            v = tr.action(key)
+            v = v[~np.isnan(v)]
+            cells.append(f"{v.mean():.2f}" if len(v) else "")
+        measured = int((~np.isnan(tr.action("yaw"))).sum())
+        body += (f"<tr><td>{esc(tr.name or f'Face {tid}')}</td><td>{measured}</td>"
+                 + "".join(f"<td>{c}</td>" for c in cells) + f"<td>{len(tr.blinks())}</td></tr>")  # fmt: skip
+    return (
+        "<h2>Facial actions</h2><table><tr><th>participant</th><th>frames measured</th>"
+        f'{head}<th>blinks</th></tr>{body}</table><p class="small">Means over the frames '
+        "measured: MediaPipe blendshape scores (0-1, not FACS intensities) and head pose in "
+        "degrees (yaw &gt; 0: turned to their own left). See docs/facial-actions.md.</p>"
+    )
 
 
 def write_report(
