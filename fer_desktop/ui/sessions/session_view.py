@@ -1,8 +1,7 @@
 """The session viewer: a finished recording's timelines, per-face summary bars and video frames.
 
-Opens a session folder (faces.csv, session.json, maybe annotated.mp4). Each face gets a row: its
-timeline (7 probabilities over the displayed-label band) and the share of time shown with each
-label. A click on a timeline shows annotated.mp4's frame there. *Export PNG…* saves the charts.
+A session folder (faces.csv, session.json, maybe annotated.mp4): a row per face (its timeline and
+share of time per label); a click on a timeline, or the player, shows annotated.mp4's frame there.
 """
 
 from __future__ import annotations
@@ -34,6 +33,7 @@ from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import unique_path
 from fer_desktop.ui.errors import show_error
 from fer_desktop.ui.live.timeline import TrackPlot, label_codes, legend_html, rgb
+from fer_desktop.ui.sessions.player import attach_player
 from fer_desktop.ui.sessions.study_panel import StudyPanel
 from fer_desktop.ui.video_view import bgr_to_qimage
 from fer_desktop.ui.widgets import fit_to_screen, keep_on_screen
@@ -88,10 +88,10 @@ class SessionView(QWidget):
         self._cap_lock = threading.Lock()  # one decode at a time (a newer seek waits its turn)
         self._frames = LatestTask("Showing the video frame", self)
         self._frames.finished.connect(self._on_frame)
-        self._video_fps = 0.0
-        self._video_frames = 0
+        self._video_fps, self._video_frames = 0.0, 0
         self.setWindowTitle(f"Session {self.data.folder.name} — fer-desktop")
         self._build_ui()
+        self.player = attach_player(self)  # Play/Pause, a scrub bar, Space and arrows (issue 30)
         self._open_video()
         self.seek(0.0)
 

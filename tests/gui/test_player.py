@@ -1,0 +1,64 @@
+"""The session window plays a session (issue 30): Play moves the cursor and the video frame in
+real time, Space pauses, the scrub bar and the arrow keys move through it, through the real
+window opened from File ▸ Open session."""
+
+from __future__ import annotations
+
+from menus import menu_action
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QFileDialog
+
+from fer_desktop.core.settings import Settings
+
+
+def _session_windows():
+    from fer_desktop.ui.sessions.session_view import SessionView
+
+    return [
+        w for w in QApplication.topLevelWidgets() if isinstance(w, SessionView) and w.isVisible()
+    ]
+
+
+def test_play_pause_scrub_and_step_through_a_session_with_its_video(
+    qtbot, tmp_path, monkeypatch, video_path
+):
+    from fer_desktop.cli import main
+    from fer_desktop.ui.main_window import MainWindow
+
+    folder = tmp_path / "s"
+    assert main(["analyze", str(video_path), "-o", str(folder), "--every", "2", "--video",
+                 "--detector", "yunet"]) == 0  # fmt: skip
+    win = MainWindow(Settings(detector="yunet", device="cpu"), preload=False)
+    qtbot.addWidget(win)
+    win.show()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    menu_action(win, "Open session…").trigger()
+    qtbot.waitUntil(lambda: len(_session_windows()) == 1, timeout=10_000)
+    view = _session_windows()[0]
+    view.activateWindow()
+    bar = view.player
+    assert bar.play_button.text() == "▶ Play" and view.cursor_s == 0.0
+    qtbot.mouseClick(bar.play_button, Qt.MouseButton.LeftButton)
+    assert bar.play_button.text() == "❚❚ Pause"
+    qtbot.waitUntil(lambda: view.cursor_s > 0.6, timeout=5000)  # real time: about 0.6 s later
+    qtbot.waitUntil(lambda: view.shown_frame is not None and view.shown_frame > 0, timeout=5000)
+    assert abs(bar.scrub.value() / 1000 - view.cursor_s) < 0.1  # the bar follows the cursor
+    assert all(
+        abs(line.value() - view.cursor_s) < 1e-6 for line in view.cursors
+    )  # the timelines too
+    qtbot.keyClick(view, Qt.Key.Key_Space)  # pause
+    assert not bar.playing and bar.play_button.text() == "▶ Play"
+    paused_at = view.cursor_s
+    qtbot.wait(300)
+    assert view.cursor_s == paused_at
+    bar.scrub.setValue(3000)  # a drag to 3 s
+    assert abs(view.cursor_s - 3.0) < 1e-6
+    qtbot.waitUntil(lambda: "3.00 s — video frame" in view.time_label.text(), timeout=5000)
+    qtbot.keyClick(view, Qt.Key.Key_Right)
+    assert abs(view.cursor_s - 4.0) < 1e-6 and bar.scrub.value() == 4000
+    qtbot.keyClick(view, Qt.Key.Key_Left, Qt.KeyboardModifier.ShiftModifier)
+    assert abs(view.cursor_s - 3.9) < 1e-6
+    qtbot.mouseClick(bar.play_button, Qt.MouseButton.LeftButton)  # plays to the end and stops
+    qtbot.waitUntil(lambda: not bar.playing, timeout=5000)
+    assert abs(view.cursor_s - view.data.duration_s) < 1e-6
+    view.close()
