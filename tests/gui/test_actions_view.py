@@ -4,34 +4,16 @@ with facial actions shows its curves and counts its blinks; a session without th
 from __future__ import annotations
 
 import pytest
-from menus import menu_action
-from PySide6.QtWidgets import QApplication, QFileDialog
-
-from fer_desktop.core.settings import Settings
-
-
-def _session_windows():
-    from fer_desktop.ui.sessions.session_view import SessionView
-
-    return [
-        w for w in QApplication.topLevelWidgets() if isinstance(w, SessionView) and w.isVisible()
-    ]
+from menus import open_session_window
+from PySide6.QtWidgets import QFileDialog
 
 
 def _open(qtbot, monkeypatch, folder):
-    from fer_desktop.ui.main_window import MainWindow
-
-    win = MainWindow(Settings(detector="yunet", device="cpu"), preload=False)
-    qtbot.addWidget(win)
-    win.show()
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
-    menu_action(win, "Open session…").trigger()
-    qtbot.waitUntil(lambda: len(_session_windows()) == 1, timeout=10_000)
-    view = _session_windows()[0]
+    _win, view = open_session_window(qtbot, monkeypatch, folder)
     panel = view.study
     panel.setCurrentWidget(panel.actions_view)  # the "Facial actions" tab, as a click on it does
     assert panel.tabText(panel.currentIndex()) == "Facial actions"
-    return win, view, panel.actions_view
+    return _win, view, panel.actions_view
 
 
 def test_the_facial_actions_tab_shows_the_curves_of_an_analysed_video(

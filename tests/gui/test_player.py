@@ -4,37 +4,19 @@ window opened from File ▸ Open session."""
 
 from __future__ import annotations
 
-from menus import menu_action
+from menus import open_session_window
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QFileDialog
-
-from fer_desktop.core.settings import Settings
-
-
-def _session_windows():
-    from fer_desktop.ui.sessions.session_view import SessionView
-
-    return [
-        w for w in QApplication.topLevelWidgets() if isinstance(w, SessionView) and w.isVisible()
-    ]
 
 
 def test_play_pause_scrub_and_step_through_a_session_with_its_video(
     qtbot, tmp_path, monkeypatch, video_path
 ):
     from fer_desktop.cli import main
-    from fer_desktop.ui.main_window import MainWindow
 
     folder = tmp_path / "s"
     assert main(["analyze", str(video_path), "-o", str(folder), "--every", "2", "--video",
                  "--detector", "yunet"]) == 0  # fmt: skip
-    win = MainWindow(Settings(detector="yunet", device="cpu"), preload=False)
-    qtbot.addWidget(win)
-    win.show()
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
-    menu_action(win, "Open session…").trigger()
-    qtbot.waitUntil(lambda: len(_session_windows()) == 1, timeout=10_000)
-    view = _session_windows()[0]
+    _win, view = open_session_window(qtbot, monkeypatch, folder)
     view.activateWindow()
     bar = view.player
     assert bar.play_button.text() == "▶ Play" and view.cursor_s == 0.0

@@ -7,21 +7,13 @@ from __future__ import annotations
 import csv
 import json
 
-from menus import menu_action
+from menus import menu_action, open_session_window, session_windows
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtWidgets import QFileDialog
 
 from fer_desktop.core.settings import Settings
 
 LOAD_MS = 90_000
-
-
-def _session_windows():
-    from fer_desktop.ui.sessions.session_view import SessionView
-
-    return [
-        w for w in QApplication.topLevelWidgets() if isinstance(w, SessionView) and w.isVisible()
-    ]
 
 
 def test_participant_and_condition_typed_at_record_reach_every_export(
@@ -53,8 +45,8 @@ def test_participant_and_condition_typed_at_record_reach_every_export(
     assert info["study"] == {"participant": "P01", "condition": "A / loud", "note": "first run"}
 
     qtbot.mouseClick(record.open_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: len(_session_windows()) == 1, timeout=10_000)
-    view = _session_windows()[0]
+    qtbot.waitUntil(lambda: len(session_windows()) == 1, timeout=10_000)
+    view = session_windows()[0]
     assert "participant P01, condition A / loud, note first run" in view.header.text()
     panel = view.study
     onsets = tmp_path / "onsets.csv"  # the study's stimulus onsets, in session time
@@ -84,16 +76,8 @@ def test_participant_and_condition_typed_at_record_reach_every_export(
 def test_a_markers_file_without_its_columns_says_so_and_adds_nothing(qtbot, tmp_path, monkeypatch):
     from made_sessions import happy_session
 
-    from fer_desktop.ui.main_window import MainWindow
-
     folder = happy_session(tmp_path / "s")
-    win = MainWindow(Settings(detector="yunet", device="cpu"), preload=False)
-    qtbot.addWidget(win)
-    win.show()
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
-    menu_action(win, "Open session…").trigger()
-    qtbot.waitUntil(lambda: len(_session_windows()) == 1, timeout=10_000)
-    view = _session_windows()[0]
+    _win, view = open_session_window(qtbot, monkeypatch, folder)
     bad = tmp_path / "onsets.csv"
     bad.write_text("onset,label\n1.0,A\n", encoding="utf-8")
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
