@@ -44,3 +44,40 @@ def test_play_pause_scrub_and_step_through_a_session_with_its_video(
     qtbot.waitUntil(lambda: not bar.playing, timeout=5000)
     assert abs(view.cursor_s - view.data.duration_s) < 1e-6
     view.close()
+
+
+def test_a_video_analysed_without_its_annotated_copy_plays_its_source_with_the_overlay(
+    qtbot, tmp_path, monkeypatch, video_path
+):
+    """The Videos tab and `analyze` write no annotated.mp4 by default: the session window shows
+    the source video itself, with the boxes and labels drawn from faces.csv."""
+    import cv2
+
+    from fer_desktop.cli import main
+
+    folder = tmp_path / "s"
+    assert (
+        main(["analyze", str(video_path), "-o", str(folder), "--every", "3", "--detector", "yunet"])
+        == 0
+    )
+    assert not (folder / "annotated.mp4").exists()
+    _win, view = open_session_window(qtbot, monkeypatch, folder)
+    view.player.scrub.setValue(2000)
+    qtbot.waitUntil(lambda: "2.00 s — video frame" in view.time_label.text(), timeout=5000)
+    assert view.preview.pixmap() is not None and not view.preview.pixmap().isNull()
+    index, shown, _ = view.video.read(view.video.index_at(2.0), 2.0)
+    cap = cv2.VideoCapture(str(video_path))
+    cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+    ok, raw = cap.read()
+    cap.release()
+    assert ok and shown.shape == raw.shape and (shown != raw).any()  # the overlay is drawn on it
+    view.close()
+    (folder / "session.json").write_text(
+        (folder / "session.json")
+        .read_text(encoding="utf-8")
+        .replace(str(video_path), str(tmp_path / "gone.mp4")),
+        encoding="utf-8",
+    )  # the source moved away: the window says there is no video, and opens
+    _win2, view2 = open_session_window(qtbot, monkeypatch, folder)
+    assert view2.video.cap is None and "no annotated video" in view2.preview.text()
+    view2.close()

@@ -7,10 +7,8 @@ share of time per label); a click on a timeline, or the player, shows annotated.
 from __future__ import annotations
 
 import html
-import threading
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -34,6 +32,7 @@ from fer_desktop.core.support.fileio import unique_path
 from fer_desktop.ui.errors import show_error
 from fer_desktop.ui.live.timeline import TrackPlot, label_codes, legend_html, rgb
 from fer_desktop.ui.sessions.player import attach_player
+from fer_desktop.ui.sessions.session_video import SessionVideo
 from fer_desktop.ui.sessions.study_panel import StudyPanel
 from fer_desktop.ui.video_view import bgr_to_qimage
 from fer_desktop.ui.widgets import fit_to_screen, keep_on_screen
@@ -84,15 +83,14 @@ class SessionView(QWidget):
         self.data: SessionData = load_session(folder)
         self.cursor_s = 0.0
         self.shown_frame: int | None = None  # annotated.mp4 frame on screen
-        self._cap: cv2.VideoCapture | None = None
-        self._cap_lock = threading.Lock()  # one decode at a time (a newer seek waits its turn)
         self._frames = LatestTask("Showing the video frame", self)
         self._frames.finished.connect(self._on_frame)
-        self._video_fps, self._video_frames = 0.0, 0
         self.setWindowTitle(f"Session {self.data.folder.name} — fer-desktop")
         self._build_ui()
         self.player = attach_player(self)  # Play/Pause, a scrub bar, Space and arrows (issue 30)
-        self._open_video()
+        self.video = SessionVideo(self.data)  # annotated.mp4, or the analysed source + overlay
+        if self.video.cap is None:
+            self.preview.setText(self.video.note)
         self.seek(0.0)
 
     # ----------------------------------------------------------------------------------- UI
@@ -247,13 +245,12 @@ class SessionView(QWidget):
         for line in self.cursors:
             line.setValue(self.cursor_s)
         self.time_label.setText(f"{self.cursor_s:.2f} s")
-        if self._cap is None:
+        if self.video.cap is None:
             self.seeked.emit(self.cursor_s)
             return
         # Seeking and decoding a long video can take a while: off the GUI thread, newest wins;
         # `seeked` follows when the frame is on screen.
-        index = min(round(self.cursor_s * self._video_fps), max(self._video_frames - 1, 0))
-        self._frames.run(_read_frame, self._cap, self._cap_lock, index, self.cursor_s)
+        self._frames.run(self.video.read, self.video.index_at(self.cursor_s), self.cursor_s)
 
     def _on_frame(self, got: tuple) -> None:
         index, frame, time_s = got
@@ -274,25 +271,10 @@ class SessionView(QWidget):
     def closeEvent(self, event) -> None:
         self._frames.cancel()
         self._frames.wait(5)
-        if self._cap is not None:
-            with self._cap_lock:
-                self._cap.release()
-            self._cap = None
+        self.video.release()
         super().closeEvent(event)
 
     # ------------------------------------------------------------------------------ internals
-    def _open_video(self) -> None:
-        if self.data.video is None:
-            return
-        cap = cv2.VideoCapture(str(self.data.video))
-        if not cap.isOpened():
-            cap.release()
-            self.preview.setText(f"{self.data.video.name} could not be opened.")
-            return
-        self._cap = cap
-        self._video_fps = cap.get(cv2.CAP_PROP_FPS) or float(self.data.info.get("fps", 30.0))
-        self._video_frames = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-
     def _on_click(self, event) -> None:
         pos = event.scenePos()
         for tp in self.timelines.values():
@@ -311,14 +293,6 @@ class SessionView(QWidget):
             self.export_png(path)
         except UserError as err:
             show_error(self, err)
-
-
-def _read_frame(cap: cv2.VideoCapture, lock: threading.Lock, index: int, time_s: float) -> tuple:
-    """(index, the BGR frame or None, time_s): annotated.mp4's frame at `index`."""
-    with lock:
-        cap.set(cv2.CAP_PROP_POS_FRAMES, index)
-        ok, frame = cap.read()
-    return index, frame if ok else None, time_s
 
 
 _OPEN: set[SessionView] = set()  # windows opened without a parent window stay alive here
