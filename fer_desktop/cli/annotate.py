@@ -31,7 +31,7 @@ def register(sub) -> None:
     a.add_argument("--no-save", action="store_true", help="do not write annotated copies")
     add_pipeline_args(a)
     add_accurate_arg(a)
-    add_facial_actions_arg(a)
+    add_facial_actions_arg(a, default="on: 15 ms a face is nothing next to a photo's decoding")
     a.set_defaults(func=run)
 
 
@@ -54,6 +54,8 @@ def run(args) -> int:
         )
         return 1
     settings = settings_from(args)
+    if args.facial_actions is None:  # photos: on unless asked not to (cheap per photo)
+        settings.facial_actions = True
     if note := facial_actions_note(args, settings):
         print(note, file=sys.stderr)
     pipeline = build_pipeline(settings)

@@ -77,12 +77,12 @@ def add_accurate_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
-def add_facial_actions_arg(p: argparse.ArgumentParser) -> None:
+def add_facial_actions_arg(p: argparse.ArgumentParser, default: str = "the settings, off") -> None:
     p.add_argument(
         "--facial-actions",
         action=argparse.BooleanOptionalAction,
         help="also measure what each face does: 52 blendshapes, blink, head pose "
-        "(needs ai-edge-litert; about 15 ms per face; default: settings, on)",
+        f"(needs ai-edge-litert; about 15 ms per face; default: {default})",
     )
 
 

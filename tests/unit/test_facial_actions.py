@@ -190,8 +190,9 @@ def _main_json(capsys, argv: list[str]):
 
 def test_annotate_json_gives_what_each_face_does(capsys, tmp_path):
     photo = str(FACES / "obama.jpg")
-    code, out = _main_json(capsys, ["annotate", photo, "--json", "-o", str(tmp_path),
-                                    "--detector", "yunet", "--facial-actions"])  # fmt: skip
+    code, out = _main_json(
+        capsys, ["annotate", photo, "--json", "-o", str(tmp_path), "--detector", "yunet"]
+    )  # fmt: skip  (photos: on by default)
     assert code == 0
     a = out[0]["faces"][0]["actions"]
     assert list(a["blendshapes"]) == list(BLENDSHAPE_NAMES)
