@@ -45,6 +45,9 @@ class Settings:
     # and emotion together; Live with one 720p face fell from 53 to 31 fps unpaced and dropped 5%
     # of a 29 fps video on a busy 2-core machine, and `analyze` would run 2-3x slower.
     facial_actions: bool = False
+    # The names of marker kinds 1-9 (the number keys while recording and in the session window),
+    # "|" between them; an empty entry is "Kind N" (issue 30).
+    marker_kinds: str = ""
     # 2: confidences are calibrated (issue 17); a file without it was saved by an older version.
     # 3: detect_every 1 was the old default (boxes reused unchanged), not a choice (issue 29).
     settings_version: int = 3

@@ -167,9 +167,9 @@ class LiveSession(QObject):
     def recording(self) -> bool:
         return self.recorder.recording
 
-    def add_marker(self, name: str | None = None):
-        """A named moment of the running recording (None when not recording)."""
-        return self.recorder.add_marker(name)
+    def add_marker(self, name: str | None = None, kind: int = 0):
+        """A named moment (of `kind`, 0-9) of the running recording (None when not recording)."""
+        return self.recorder.add_marker(name, kind=kind)
 
     def snapshot(self) -> dict:
         return self._snapshot(self.engine) if self.engine is not None else {}

@@ -42,7 +42,7 @@ def test_record_writes_every_processed_frame_and_feeds_the_timeline(qtbot, tab, 
     tab.record.marker_button.click()
     assert tab.record.status.text().startswith("Marker 2 at ")
     tab.timeline.refresh()
-    assert [n for _, n in tab.timeline.markers] == ["Marker 1", "Marker 2"]
+    assert [m[1] for m in tab.timeline.markers] == ["Marker 1", "Marker 2"]
     shown = next(iter(tab.timeline._plots.values()))
     assert [line.label.format for line in shown.marker_lines] == ["Marker 1", "Marker 2"]
     with qtbot.waitSignal(tab.record.saved, timeout=30_000) as saved:

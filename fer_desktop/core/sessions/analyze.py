@@ -188,7 +188,7 @@ def iter_analyze(
         source.release()
         raise
     for m in markers or []:  # analyze --markers FILE: the study's moments, in video time
-        recorder.add_marker(m.time_s, m.name)
+        recorder.add_marker(m.time_s, m.name, m.kind, m.end_s)
     reader = _Reader(source, every)
     pipeline.reset()
     t_start = time.perf_counter()

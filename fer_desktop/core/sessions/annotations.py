@@ -1,6 +1,10 @@
 """What a study adds to a recording: markers (moments with names) and participants (names for
 face tracks, and tracks merged into one person). Kept in session.json ("markers",
-"participants") and markers.csv (`time_s,name`); faces.csv is never rewritten.
+"participants") and markers.csv (`time_s,name,kind,end_s`); faces.csv is never rewritten.
+
+A marker has a `kind` (0: a plain marker; 1-9: the number key that made it, e.g. stimulus kinds
+of a study, each with its own colour) and may have an `end_s` (an interval: a stimulus shown
+from `time_s` to `end_s`).
 """
 
 from __future__ import annotations
@@ -25,10 +29,47 @@ MAX_MARKERS_BYTES = 16 * 2**20  # 100k markers are about 3 MB
 MAX_JSON_BYTES = 64 * 2**20  # session.json; one with 100k markers is about 5 MB
 
 
+KINDS = range(0, 10)  # 0: plain; 1-9: the number keys
+# A colour per kind (RGB), on the timelines and in the report: 0 grey, then 9 distinct hues.
+KIND_RGB: tuple[tuple[int, int, int], ...] = (
+    (90, 90, 90), (31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189),
+    (255, 127, 14), (23, 190, 207), (227, 119, 194), (140, 86, 75), (188, 189, 34),
+)  # fmt: skip
+
+
+def kind_names(text: str) -> list[str]:
+    """The 9 kinds' names from the setting `marker_kinds` ("Stimulus|Response|…"; empty or
+    missing entries: "Kind N")."""
+    given = [t.strip() for t in (text or "").split("|")]
+    return [(given[i] if i < len(given) and given[i] else f"Kind {i + 1}") for i in range(9)]
+
+
 @dataclass
 class Marker:
     time_s: float
     name: str
+    kind: int = 0
+    end_s: float | None = None
+
+    def to_json(self) -> dict:
+        out: dict = {"time_s": self.time_s, "name": self.name}
+        if self.kind:
+            out["kind"] = self.kind
+        if self.end_s is not None:
+            out["end_s"] = self.end_s
+        return out
+
+    @classmethod
+    def checked(cls, time_s, name: str, kind=0, end_s=None) -> Marker:
+        """A marker from outside values (a file): kind 0-9, an end not before the start."""
+        t = float(time_s)
+        k = int(kind) if kind not in (None, "") else 0
+        e = float(end_s) if end_s not in (None, "") else None
+        if k not in KINDS:
+            raise ValueError(f"kind {k} is not 0-9")
+        if e is not None and not e >= t:
+            raise ValueError(f"end {e} is before the start {t}")
+        return cls(round(t, 3), name, k, None if e is None else round(e, 3))
 
 
 @dataclass
@@ -40,8 +81,9 @@ class Annotations:
     # and the exports (faces.csv keeps them; issue 27). 0 = show all.
     hide_shorter_s: float = 0.0
 
-    def add_marker(self, time_s: float, name: str | None = None) -> Marker:
-        m = Marker(round(float(time_s), 3), name or f"Marker {len(self.markers) + 1}")
+    def add_marker(self, time_s: float, name: str | None = None, kind: int = 0,
+                   end_s: float | None = None) -> Marker:  # fmt: skip
+        m = Marker.checked(time_s, name or f"Marker {len(self.markers) + 1}", kind, end_s)
         self.markers.append(m)
         self.markers.sort(key=lambda x: x.time_s)
         return m
@@ -66,7 +108,7 @@ class Annotations:
 
     def to_json(self) -> dict:
         return {
-            "markers": [{"time_s": m.time_s, "name": m.name} for m in self.markers],
+            "markers": [m.to_json() for m in self.markers],
             "participants": {
                 "names": {str(k): v for k, v in sorted(self.names.items())},
                 "merged": {str(k): v for k, v in sorted(self.merged.items())},
@@ -80,7 +122,8 @@ class Annotations:
         a = cls()
         for m in info.get("markers") or []:
             try:
-                a.markers.append(Marker(float(m["time_s"]), str(m.get("name") or "Marker")))
+                a.markers.append(Marker.checked(m["time_s"], str(m.get("name") or "Marker"),
+                                                m.get("kind", 0), m.get("end_s")))  # fmt: skip
             except (KeyError, TypeError, ValueError):
                 continue
         a.markers.sort(key=lambda x: x.time_s)
@@ -100,9 +143,10 @@ class Annotations:
 def markers_csv(markers: list[Marker]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["time_s", "name"])
+    w.writerow(["time_s", "name", "kind", "end_s"])
     for m in markers:
-        w.writerow([f"{m.time_s:.3f}", spreadsheet_safe(m.name)])
+        end = "" if m.end_s is None else f"{m.end_s:.3f}"
+        w.writerow([f"{m.time_s:.3f}", spreadsheet_safe(m.name), m.kind or "", end])
     return buf.getvalue()
 
 
@@ -132,10 +176,10 @@ def read_markers_csv(path: str | Path) -> list[Marker]:
     for n, row in enumerate(rows, start=2):
         try:
             name = from_spreadsheet_safe((row.get("name") or f"Marker {n - 1}").strip())
-            out.append(Marker(float(row["time_s"]), name))
+            out.append(Marker.checked(row["time_s"], name, row.get("kind"), row.get("end_s")))
         except (TypeError, ValueError) as exc:
             raise UserError(
-                f"{path}, line {n}: {row.get('time_s')!r} is not a time in seconds.",
+                f"{path}, line {n}: {exc} (time_s and end_s are seconds, kind 0-9).",
                 "Fix the line.",
             ) from exc
     return sorted(out, key=lambda m: m.time_s)

@@ -63,14 +63,20 @@ class LiveRecorder:
         # Outside the lock: finishing waits for the video encoder, inference must not.
         return rec.finish() if rec is not None else None
 
-    def add_marker(self, name: str | None = None, now: float | None = None):
-        """A marker at this moment of the recording (None when not recording)."""
+    def add_marker(self, name: str | None = None, now: float | None = None, kind: int = 0):
+        """A marker (of `kind`, 0-9) at this moment of the recording (None when not recording)."""
         now = time.perf_counter() if now is None else now
         with self._lock:
             rec = self._recorder
             if rec is None:
                 return None
-            return rec.add_marker(self._time_at(now), name)
+            return rec.add_marker(self._time_at(now), name, kind)
+
+    def add_marker_at(self, marker) -> None:
+        """An imported marker (its own time, kind and end) into the running recording."""
+        with self._lock:
+            if self._recorder is not None:
+                self._recorder.add_marker(marker.time_s, marker.name, marker.kind, marker.end_s)
 
     def add_setting_change(self, setting: str, old: object, new: object,
                            now: float | None = None) -> None:  # fmt: skip

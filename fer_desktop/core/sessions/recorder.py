@@ -176,10 +176,11 @@ class SessionRecorder:
             else None
         )
 
-    def add_marker(self, time_s: float, name: str | None = None) -> Marker:
-        """A named moment of the session (key M while recording; analyze --markers). Written to
-        markers.csv at once and to session.json with its next update."""
-        marker = self.annotations.add_marker(time_s, name)
+    def add_marker(self, time_s: float, name: str | None = None, kind: int = 0,
+                   end_s: float | None = None) -> Marker:  # fmt: skip
+        """A named moment of the session (key M, or a number key for a kind, while recording;
+        analyze --markers). Written to markers.csv at once and to session.json next update."""
+        marker = self.annotations.add_marker(time_s, name, kind, end_s)
         self.info["markers"] = self.annotations.to_json()["markers"]
         try:
             atomic_write_text(

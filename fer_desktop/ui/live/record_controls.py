@@ -13,13 +13,24 @@ from dataclasses import asdict
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from fer_desktop.core.sessions.annotations import kind_names, read_markers_csv
 from fer_desktop.core.sessions.layout import new_session_dir
 from fer_desktop.core.sessions.study import MAX_ID, MAX_NOTE, StudyInfo
 from fer_desktop.core.settings import Settings
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.ui.errors import show_error
+from fer_desktop.ui.live.marker_kinds import edit_marker_kinds
 from fer_desktop.ui.sessions.session_view import open_session
 from fer_desktop.ui.widgets import ElidedLabel
 from fer_desktop.workers.live_session import LiveSession
@@ -34,7 +45,7 @@ class RecordControls(QWidget):
 
     recording_changed = Signal(bool)
     saved = Signal(object)  # session.json contents of a finished recording
-    marker_added = Signal(float, str)  # perf_counter time, name: the live timeline draws it
+    marker_added = Signal(float, str, int)  # perf_counter time, name, kind: the timeline draws it
 
     def __init__(
         self, session: LiveSession, settings: Settings, parent: QWidget | None = None
@@ -63,6 +74,15 @@ class RecordControls(QWidget):
                                       "rename markers in the session window)")  # fmt: skip
         self.marker_button.setEnabled(False)
         self.marker_button.clicked.connect(self.add_marker)
+        self.kinds_button = QPushButton("Marker kinds…")
+        self.kinds_button.setToolTip("Name the kinds the keys 1-9 mark (each has its colour)")
+        self.kinds_button.clicked.connect(lambda: edit_marker_kinds(self, self.settings))
+        self.import_button = QPushButton("Import markers…")
+        self.import_button.setToolTip(
+            "Markers to add when Record starts (time_s,name[,kind,end_s], seconds from the start)"
+        )
+        self.import_button.clicked.connect(self._import_dialog)
+        self.pending: list = []  # imported markers, added to the next recording
         self.open_button = QPushButton("Open session")
         self.open_button.setVisible(False)  # once a recording was saved (the panel is short)
         self.open_button.clicked.connect(self.open_last)
@@ -88,6 +108,10 @@ class RecordControls(QWidget):
         layout.addWidget(self.record_button)
         layout.addWidget(self.video_check)
         layout.addWidget(self.marker_button)
+        tools = QHBoxLayout()
+        tools.addWidget(self.kinds_button)
+        tools.addWidget(self.import_button)
+        layout.addLayout(tools)
         layout.addWidget(self.status)
         layout.addWidget(self.open_button)
         self._timer = QTimer(self, interval=500)
@@ -117,6 +141,10 @@ class RecordControls(QWidget):
             show_error(self, exc)
             return
         self.folder = folder
+        for m in self.pending:  # the study's planned onsets, on the recording's clock
+            self.session.recorder.add_marker_at(m)
+        self.pending = []
+        self.import_button.setText("Import markers…")
         self._started = time.monotonic()
         self._set_checked(True)
         for w in (self.video_check, self.participant_edit, self.condition_edit, self.note_edit):
@@ -187,13 +215,35 @@ class RecordControls(QWidget):
         self.open_button.setToolTip(f"Open {self.folder}")
         self.saved.emit(info)
 
-    def add_marker(self) -> None:
-        """A marker at this moment of the recording (key M); nothing when not recording."""
+    def add_marker(self, kind: int = 0) -> None:
+        """A marker at this moment of the recording (key M; keys 1-9 for a kind, named in
+        Marker kinds…); nothing when not recording."""
         now = time.perf_counter()
-        marker = self.session.add_marker() if self.recording else None
+        name = kind_names(self.settings.marker_kinds)[kind - 1] if kind else None
+        marker = self.session.add_marker(name, kind) if self.recording else None
         if marker is not None:
             self.status.setText(f"{marker.name} at {marker.time_s:.1f} s")
-            self.marker_added.emit(now, marker.name)
+            self.marker_added.emit(now, marker.name, kind)
+
+    def import_markers(self, path: str) -> int:
+        """Markers of a CSV to add when Record starts (a bad file says so, keeps nothing)."""
+        try:
+            self.pending = read_markers_csv(path)
+        except UserError as err:
+            show_error(self, err)
+            return 0
+        self.import_button.setText(f"{len(self.pending)} markers to add")
+        self.status.setText(
+            f"{len(self.pending)} markers from {Path(path).name} go into the next recording"
+        )
+        return len(self.pending)
+
+    def _import_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import markers", "", "Markers (*.csv);;All files (*)"
+        )
+        if path:
+            self.import_markers(path)
 
     def _stopped(self) -> None:
         self.marker_button.setEnabled(False)

@@ -123,6 +123,10 @@ class LiveTab(QWidget):
         marker_key = QShortcut(QKeySequence("M"), self)  # text fields keep their own "m"
         marker_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         marker_key.activated.connect(self.record.add_marker)
+        for n in range(1, 10):  # a marker of kind n (Marker kinds… names them), issue 30
+            key = QShortcut(QKeySequence(str(n)), self)
+            key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            key.activated.connect(lambda n=n: self.record.add_marker(n))
 
     # ---------------------------------------------------------------------------- public API
     def start_source(self, text: str) -> None:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from fer_desktop.core.emotions import CLASSES, VALENCE_NOTE, valence
 from fer_desktop.core.render.overlay import CLASS_COLORS_BGR, label_text
+from fer_desktop.core.sessions.annotations import KIND_RGB
 from fer_desktop.core.sessions.figures import LABELS
 from fer_desktop.core.types import FaceResult
 
@@ -144,15 +145,14 @@ class TrackPlot:
         self.valence_box.setGeometry(self.plot.vb.sceneBoundingRect())
         self.valence_box.linkedViewChanged(self.plot.vb, self.valence_box.XAxis)
 
-    def set_markers(self, markers: Iterable[tuple[float, str]], offset: float = 0.0) -> None:
-        """Vertical lines at the markers' times (x = time - offset), named; the names at three
-        heights in turn, by time: close markers never overprint (issue 32)."""
+    def set_markers(self, markers: Iterable[tuple], offset: float = 0.0) -> None:
+        """Named lines at (time - offset), a kind's colour; names at 3 heights in turn (issue 32)."""
         for line in self.marker_lines:
             self.plot.removeItem(line)
         self.marker_lines = []
-        for i, (t, name) in enumerate(sorted(markers, key=lambda m: m[0])):
-            line = pg.InfiniteLine(t - offset, angle=90, movable=False,
-                                   pen=pg.mkPen((90, 90, 90), width=1, style=Qt.PenStyle.DotLine),
+        for i, (t, name, *kind) in enumerate(sorted(markers, key=lambda m: m[0])):
+            line = pg.InfiniteLine(t - offset, angle=90, movable=False,  # a kind's own colour
+                                   pen=pg.mkPen(KIND_RGB[kind[0] if kind else 0], width=1, style=Qt.PenStyle.DotLine),
                                    label=_literal(name), labelOpts={"position": 0.92 - 0.16 * (i % 3), "color": (60, 60, 60)})  # fmt: skip
             self.plot.addItem(line)
             self.marker_lines.append(line)
@@ -228,7 +228,7 @@ class EmotionTimeline(QWidget):
         self._shown_text: dict[int, str] = {}  # the label text each box shows now
         self._t0: float | None = None
         self._now = 0.0
-        self.markers: list[tuple[float, str]] = []  # (seconds on this chart's clock, name)
+        self.markers: list[tuple[float, str, int]] = []  # (seconds on its clock, name, kind)
         self._plots: dict[int, TrackPlot] = {}
         self._dirty = False
         self.view = pg.GraphicsLayoutWidget()
@@ -272,11 +272,11 @@ class EmotionTimeline(QWidget):
                 tp.set_title(f"Face {f.track_id}{mark}: {self._shown_text[f.track_id]}")
         self._dirty = True
 
-    def add_marker(self, time_s: float, name: str) -> None:
+    def add_marker(self, time_s: float, name: str, kind: int = 0) -> None:
         """A marker line at `time_s` (the clock `add` is given), on every face's chart."""
         if self._t0 is None:
             self._t0 = time_s
-        self.markers.append((time_s - self._t0, name))
+        self.markers.append((time_s - self._t0, name, kind))
         self._dirty = True
 
     def clear(self) -> None:
@@ -315,7 +315,7 @@ class EmotionTimeline(QWidget):
             times, probs, codes = self._rows[tid].since(t0)
             # x = seconds before now: the axis stays put (and cached) while the data scroll
             tp.set_data(times, probs, codes, t0, t1, offset=t1)
-            tp.set_markers([(t, n) for t, n in self.markers if t >= t0], offset=t1)
+            tp.set_markers([m for m in self.markers if m[0] >= t0], offset=t1)
             seen = len(times) and self._now - times[-1] <= GAP_S
             now = self._shown_text.get(tid, LABELS[codes[-1]]) if seen else "not seen"
             mark = " (selected)" if tid == self.selected else ""

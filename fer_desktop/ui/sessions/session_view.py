@@ -123,6 +123,10 @@ class SessionView(QWidget):
         self.study.changed.connect(self.reload)
         marker_key = QShortcut(QKeySequence("M"), self)  # a table being edited keeps its "m"
         marker_key.activated.connect(lambda: self.study.add_marker(self.cursor_s))
+        for n in range(1, 10):  # a marker of kind n at the cursor (issue 30)
+            QShortcut(QKeySequence(str(n)), self).activated.connect(
+                lambda n=n: self.study.add_kind(self.cursor_s, n)
+            )
         side = QVBoxLayout()
         side.addWidget(self.preview, 1)
         side.addWidget(self.time_label)
@@ -196,7 +200,7 @@ class SessionView(QWidget):
                 f"{tr.name}{merged}: {tr.times[0]:.1f}–{tr.times[-1]:.1f} s, "
                 f"{len(tr.times)} frames, mostly {tr.dominant}"
             )
-            tp.set_markers([(m.time_s, m.name) for m in self.data.markers]
+            tp.set_markers([(m.time_s, m.name, m.kind) for m in self.data.markers]
                            + setting_changes(self.data.info))  # fmt: skip
             plot.setLabel("bottom", "seconds")
             cursor = pg.InfiniteLine(0.0, angle=90, movable=False, pen=pg.mkPen("k", width=1))

@@ -27,7 +27,12 @@ from PySide6.QtWidgets import (
 )
 
 from fer_desktop.core.emotions import VALENCE_NOTE
-from fer_desktop.core.sessions.annotations import Annotations, read_markers_csv, save_annotations
+from fer_desktop.core.sessions.annotations import (
+    Annotations,
+    kind_names,
+    read_markers_csv,
+    save_annotations,
+)
 from fer_desktop.core.sessions.reader import SessionData
 from fer_desktop.core.sessions.report import REPORT_NAME, write_report
 from fer_desktop.core.sessions.segments import SEGMENTS_NAME, segment_rows, write_segments
@@ -203,6 +208,13 @@ class StudyPanel(QTabWidget):
         self.notes.add_marker(time_s, name)
         self._save()
 
+    def add_kind(self, time_s: float, kind: int) -> None:
+        """A marker of `kind` (1-9) at `time_s`, named as Marker kinds… names it."""
+        from fer_desktop.core.settings import Settings
+
+        self.notes.add_marker(time_s, kind_names(Settings.load().marker_kinds)[kind - 1], kind)
+        self._save()
+
     def import_markers(self, path: str | Path) -> int:
         """Add the markers of a `time_s,name` CSV (issue 30); a bad file says so and adds
         nothing. Returns how many were added."""
@@ -212,7 +224,7 @@ class StudyPanel(QTabWidget):
             show_error(self, err)
             return 0
         for m in marks:
-            self.notes.add_marker(m.time_s, m.name)
+            self.notes.add_marker(m.time_s, m.name, m.kind, m.end_s)
         self._save()
         return len(marks)
 
