@@ -9,7 +9,7 @@ import json
 
 from menus import menu_action, open_session_window, session_windows
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QApplication, QFileDialog
 
 from fer_desktop.core.settings import Settings
 
@@ -33,9 +33,31 @@ def test_participant_and_condition_typed_at_record_reach_every_export(
     qtbot.keyClicks(record.participant_edit, "P01")
     qtbot.keyClicks(record.condition_edit, "A / loud")  # "/" cannot go into a folder name
     qtbot.keyClicks(record.note_edit, "first run")
+    # Marker kinds…: key 1 marks a "tone", key 2 a "response"
+    qtbot.mouseClick(record.kinds_button, Qt.MouseButton.LeftButton)
+    dialog = record.kinds_dialog
+    qtbot.waitUntil(dialog.isVisible, timeout=5000)
+    dialog.table.item(0, 1).setText("tone")
+    dialog.table.item(1, 1).setText("response")
+    dialog.accept()
+    assert win.settings.marker_kinds.startswith("tone|response|")
+    # the study's planned onset, imported before Record: an interval of kind 1
+    onsets = tmp_path / "onsets.csv"
+    onsets.write_text("time_s,name,kind,end_s\n0.1,stimulus A,1,0.3\n", encoding="utf-8")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(onsets), ""))
+    qtbot.mouseClick(record.import_button, Qt.MouseButton.LeftButton)
+    assert record.import_button.text() == "1 markers to add"
     qtbot.mouseClick(record.record_button, Qt.MouseButton.LeftButton)
     assert record.recording and not record.participant_edit.isEnabled()  # fixed for the recording
-    qtbot.waitUntil(lambda: live.session.recorder._recorder.frames_processed >= 30, timeout=30_000)
+    frames = lambda: live.session.recorder._recorder.frames_processed  # noqa: E731
+    qtbot.waitUntil(lambda: frames() >= 22, timeout=30_000)
+    win.activateWindow()  # the keys go to the Live tab, as after a click on it
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is win, timeout=5000)
+    record.record_button.setFocus()
+    qtbot.keyClick(live, Qt.Key.Key_2)  # a response
+    qtbot.waitUntil(lambda: frames() >= 32, timeout=30_000)
+    qtbot.keyClick(live, Qt.Key.Key_1)  # a tone
+    qtbot.waitUntil(lambda: frames() >= 45, timeout=30_000)
     with qtbot.waitSignal(record.saved, timeout=30_000) as saved:
         qtbot.mouseClick(record.record_button, Qt.MouseButton.LeftButton)
     folder = record.folder
@@ -43,20 +65,27 @@ def test_participant_and_condition_typed_at_record_reach_every_export(
     info = json.loads((folder / "session.json").read_text(encoding="utf-8"))
     assert info == saved.args[0]
     assert info["study"] == {"participant": "P01", "condition": "A / loud", "note": "first run"}
+    marks = info["markers"]
+    assert [(m["name"], m.get("kind", 0)) for m in marks] == [
+        ("stimulus A", 1), ("response", 2), ("tone", 1)]  # fmt: skip
+    assert marks[0]["end_s"] == 0.3 and marks[0]["time_s"] == 0.1
+    markers_csv = (folder / "markers.csv").read_text(encoding="utf-8").splitlines()
+    assert (
+        markers_csv[0] == "time_s,name,kind,end_s" and markers_csv[1] == "0.100,stimulus A,1,0.300"
+    )
 
     qtbot.mouseClick(record.open_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(session_windows()) == 1, timeout=10_000)
     view = session_windows()[0]
     assert "participant P01, condition A / loud, note first run" in view.header.text()
+    view.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is view, timeout=5000)
+    qtbot.keyClick(view, Qt.Key.Key_Space)  # play
+    qtbot.waitUntil(lambda: view.cursor_s > 0.3, timeout=5000)
+    qtbot.keyClick(view, Qt.Key.Key_Space)  # pause
+    view.player.scrub.setValue(500)  # scrub to 0.5 s
+    assert abs(view.cursor_s - 0.5) < 1e-6 and not view.player.playing
     panel = view.study
-    onsets = tmp_path / "onsets.csv"  # the study's stimulus onsets, in session time
-    onsets.write_text("time_s,name\n0.6,stimulus A\n0.8,stimulus B\n", encoding="utf-8")
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(onsets), ""))
-    qtbot.mouseClick(panel.import_markers_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: view.study.markers.rowCount() == 2, timeout=5000)
-    panel = view.study  # the session is read again after the markers were saved
-    shown = [panel.markers.item(r, 1).text() for r in range(panel.markers.rowCount())]
-    assert shown == ["stimulus A", "stimulus B"]
     for name in ("segments.csv", "report.html"):
         monkeypatch.setattr(QFileDialog, "getSaveFileName",
                             lambda *a, n=name, **k: (str(tmp_path / n), ""))  # fmt: skip
@@ -67,9 +96,14 @@ def test_participant_and_condition_typed_at_record_reach_every_export(
         csv.DictReader((tmp_path / "segments.csv").read_text(encoding="utf-8").splitlines())
     )
     assert rows and {(r["participant_id"], r["condition"]) for r in rows} == {("P01", "A / loud")}
-    assert [r["segment"] for r in rows] == ["start", "stimulus A", "stimulus B"]
+    assert [r["segment"] for r in rows] == [
+        "stimulus A",
+        "response",
+        "tone",
+    ]  # no face before 0.5 s
     report = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "P01" in report and "A / loud" in report and "first run" in report
+    assert all(name in report for name in ("stimulus A", "response", "tone"))
     view.close()
 
 
