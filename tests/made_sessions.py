@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from fer_desktop.core.emotions import CLASSES
 from fer_desktop.core.sessions.recorder import SessionRecorder
+from fer_desktop.core.sessions.study import StudyInfo
 from fer_desktop.core.types import FaceResult, FrameResult
 
 
@@ -47,5 +50,25 @@ def one_person_and_a_blip_session(folder: Path) -> Path:
         if 5 <= i < 8:
             faces.append(FaceResult((200, 10, 230, 40), probs, "happy", 0.7, "", track_id=2))
         rec.add(FrameResult(i, faces), i / 10)
+    rec.finish()
+    return folder
+
+
+def study_session(
+    folder: Path, participant: str, condition: str, seed: int, marker: float | None
+) -> Path:
+    """40 frames at 10 fps of one face with random probabilities, as `participant` in
+    `condition`, and a marker "stimulus" at `marker` seconds."""
+    rng = np.random.default_rng(seed)
+    rec = SessionRecorder(folder, source="test", detector="yunet", model="fer_net", fps=10.0,
+                          study=StudyInfo(participant, condition))  # fmt: skip
+    for i in range(40):
+        p = rng.dirichlet(np.ones(len(CLASSES)))
+        probs = dict(zip(CLASSES, p))
+        label = CLASSES[int(p.argmax())] if p.max() >= 0.4 else "uncertain"
+        rec.add(FrameResult(i, [FaceResult((10, 10, 60, 60), probs, label, float(p.max()), "", track_id=1)]),
+                i / 10)  # fmt: skip
+        if marker is not None and i == int(marker * 10):
+            rec.add_marker(marker, "stimulus")
     rec.finish()
     return folder

@@ -37,6 +37,7 @@ from fer_desktop.ui.live.tab import LiveTab
 from fer_desktop.ui.model_fallback import DETECTOR_TEXT, ModelFallback
 from fer_desktop.ui.photos.tab import PhotoTab
 from fer_desktop.ui.sessions.session_view import open_session_dialog
+from fer_desktop.ui.sessions.study_window import open_study_dialog
 from fer_desktop.ui.sessions.videos_tab import VideosTab
 from fer_desktop.ui.training_page import TrainingPage, training_page
 from fer_desktop.ui.widgets import keep_on_screen
@@ -114,6 +115,7 @@ class MainWindow(QMainWindow):
         self._action(m, "Open &video…", self._open_video, QKeySequence.StandardKey.Open)
         self._action(m, "Open &photos…", self._open_photos, QKeySequence("Ctrl+Shift+O"))
         self._action(m, "Open &session…", lambda: open_session_dialog(self))
+        self._action(m, "Open s&tudy…", lambda: open_study_dialog(self))
         m.addSeparator()
         self._action(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         m = bar.addMenu("&Model")

@@ -169,6 +169,12 @@ def test_every_menu_action_does_something_visible(qtbot, tmp_path, monkeypatch, 
     assert win.tabs.currentWidget() is win.photo_tab
     trigger("Open session…")  # cancelled: nothing opens, nothing breaks
     assert not _session_windows()
+    trigger("Open study…")  # cancelled too
+    assert not [
+        w
+        for w in QApplication.topLevelWidgets()
+        if w.isVisible() and w.windowTitle().startswith("Study")
+    ]
     trigger("Load model…")
     assert chosen.pop("asked") == "Load an emotion model"
     win.settings.model = str(tmp_path / "mine.onnx")

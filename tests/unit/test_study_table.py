@@ -10,29 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from made_sessions import study_session
 
 from fer_desktop.core.emotions import CLASSES, valence
-from fer_desktop.core.sessions.recorder import SessionRecorder
-from fer_desktop.core.sessions.study import StudyInfo
-from fer_desktop.core.types import FaceResult, FrameResult
-
-
-def _session(
-    folder: Path, participant: str, condition: str, seed: int, marker: float | None
-) -> Path:
-    rng = np.random.default_rng(seed)
-    rec = SessionRecorder(folder, source="test", detector="yunet", model="fer_net", fps=10.0,
-                          study=StudyInfo(participant, condition))  # fmt: skip
-    for i in range(40):
-        p = rng.dirichlet(np.ones(len(CLASSES)))
-        probs = dict(zip(CLASSES, p))
-        label = CLASSES[int(p.argmax())] if p.max() >= 0.4 else "uncertain"
-        rec.add(FrameResult(i, [FaceResult((10, 10, 60, 60), probs, label, float(p.max()), "", track_id=1)]),
-                i / 10)  # fmt: skip
-        if marker is not None and i == int(marker * 10):
-            rec.add_marker(marker, "stimulus")
-    rec.finish()
-    return folder
 
 
 def _faces(folder: Path) -> list[dict]:
@@ -42,9 +22,9 @@ def _faces(folder: Path) -> list[dict]:
 @pytest.fixture
 def three_sessions(tmp_path) -> list[Path]:
     return [
-        _session(tmp_path / "s1", "P01", "A", 1, 2.0),
-        _session(tmp_path / "s2", "P02", "A", 2, 2.0),
-        _session(tmp_path / "s3", "P01", "B", 3, 2.0),
+        study_session(tmp_path / "s1", "P01", "A", 1, 2.0),
+        study_session(tmp_path / "s2", "P02", "A", 2, 2.0),
+        study_session(tmp_path / "s3", "P01", "B", 3, 2.0),
     ]
 
 
