@@ -32,6 +32,8 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     *(f"mean_{c}" for c in CLASSES),
     "dominant",
     *(f"share_{lab}" for lab in LABELS),
+    "participant_id",
+    "condition",
     "note",
 )
 # The settings that change what an analysis finds; a finished video is redone when they change.

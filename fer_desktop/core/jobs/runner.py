@@ -20,7 +20,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from fer_desktop.core.jobs.cluster import connect, dask_module
-from fer_desktop.core.jobs.inputs import expand_inputs, probe_seconds
+from fer_desktop.core.jobs.inputs import expand_inputs_with_study, probe_seconds
 from fer_desktop.core.jobs.layout import JobFolder, fingerprint, model_files_digest, video_key
 from fer_desktop.core.jobs.summary import FINISHED, summary_rows
 from fer_desktop.core.jobs.worker import analyze_one, init_worker
@@ -80,7 +80,7 @@ def plan_job(
     inputs: list[str | Path], job_dir: str | Path, settings: Settings, *, every: int = 1,
     save_video: bool = False,
 ) -> JobPlan:  # fmt: skip
-    videos = expand_inputs(inputs)
+    videos, study = expand_inputs_with_study(inputs)
     if not videos:
         raise UserError(
             "No video found in " + ", ".join(str(i) for i in inputs) + ".",
@@ -101,14 +101,14 @@ def plan_job(
     try:
         for stale in folder.videos.glob("*.partial-*"):  # a killed run's half-written videos
             shutil.rmtree(stale, ignore_errors=True)
-        return _plan(folder, videos, settings, every, save_video, lock)
+        return _plan(folder, videos, settings, every, save_video, lock, study)
     except BaseException:
         lock.release()
         raise
 
 
 def _plan(folder: JobFolder, videos: list, settings: Settings, every: int, save_video: bool,
-          lock: FolderLock) -> JobPlan:  # fmt: skip
+          lock: FolderLock, study: dict | None = None) -> JobPlan:  # fmt: skip
     s = asdict(settings)
     # a new model file at the same path redoes the videos (the workers get `s` as it was)
     fp = fingerprint({**s, "model_files": model_files_digest(settings)}, every, save_video)
@@ -132,6 +132,7 @@ def _plan(folder: JobFolder, videos: list, settings: Settings, every: int, save_
                 "key": key,
                 "job_dir": str(folder.path),
                 "settings": s,
+                "study": (study or {}).get(path, {}),  # participant, condition, note (issue 30)
                 "every": every,
                 "save_video": save_video,
                 "fingerprint": fp,

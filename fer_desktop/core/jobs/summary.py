@@ -35,6 +35,8 @@ def summary_rows(folder: JobFolder, entries: list[dict]) -> dict[str, list[dict]
                     "first_s": f"{t.times[0]:.3f}",
                     "last_s": f"{t.times[-1]:.3f}",
                     **t.figures().columns(),  # the one rule (sessions/figures.py)
+                    "participant_id": session.study.participant,
+                    "condition": session.study.condition,
                     "note": note,
                 }
             )

@@ -69,6 +69,7 @@ def analyze_one(task: dict, should_stop=None) -> dict:
     """Analyse `task["input"]` into its video folder of the job. Returns the video's entry for
     job.json: status "done", "truncated", "failed" or "cancelled", timings, the error if any."""
     from fer_desktop.core.sessions.analyze import analyze_video
+    from fer_desktop.core.sessions.study import StudyInfo
 
     if task.get("threads"):
         limit_threads(int(task["threads"]))
@@ -88,6 +89,7 @@ def analyze_one(task: dict, should_stop=None) -> dict:
             save_video=task["save_video"],
             settings=task["settings"],
             should_stop=stop,
+            study=StudyInfo.from_json(task.get("study")),
         )
         if r.cancelled:
             shutil.rmtree(partial, ignore_errors=True)
