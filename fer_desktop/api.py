@@ -140,13 +140,17 @@ def _pandas():
 
 def read_faces(session: str | Path) -> pd.DataFrame:
     """A session folder's faces.csv as a DataFrame: one row per face and processed frame, the
-    columns of faces.csv (README, Sessions and timelines), numbers as numbers."""
+    columns of faces.csv (README, Sessions and timelines), numbers as numbers, and the session's
+    `participant_id` and `condition`."""
     from fer_desktop.core.sessions.layout import CSV_NAME
     from fer_desktop.core.sessions.reader import load_session
 
-    load_session(session)  # the same checks as the app: a folder that is not a session says so
+    data = load_session(session)  # the same checks as the app: a folder that is no session says so
     pd = _pandas()
-    return pd.read_csv(Path(session) / CSV_NAME, keep_default_na=False, na_values=[""])
+    frame = pd.read_csv(Path(session) / CSV_NAME, keep_default_na=False, na_values=[""])
+    frame["participant_id"] = data.study.participant  # who and what (Record, analyze, job lists)
+    frame["condition"] = data.study.condition
+    return frame
 
 
 def read_segments(session: str | Path, window_s: float | None = None) -> pd.DataFrame:
