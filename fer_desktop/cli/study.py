@@ -46,9 +46,15 @@ def run(args) -> int:
     baseline = Baseline.parse(args.baseline)
     folders = session_folders([Path(f) for f in args.folders])
     rows = study_rows(folders, args.window, baseline)
-    out = make_private_dir(Path(args.out).expanduser())
-    csv_path = atomic_write_csv(unique_path(out / "study.csv"), STUDY_COLUMNS, rows)
-    html_path = write_study_report(rows, [str(f) for f in folders], unique_path(out / "study.html"))
+    try:
+        out = make_private_dir(Path(args.out).expanduser())
+        csv_path = atomic_write_csv(unique_path(out / "study.csv"), STUDY_COLUMNS, rows)
+        html_path = write_study_report(
+            rows, [str(f) for f in folders], unique_path(out / "study.html")
+        )
+    except OSError as exc:
+        raise UserError(f"Could not write the study into {args.out}: {exc.strerror or exc}.",
+                        "Choose a folder you can write to (-o).") from exc  # fmt: skip
     print(
         f"{len(folders)} session(s), {len(rows)} rows: {csv_path}\nreport: {html_path}",
         file=sys.stderr,

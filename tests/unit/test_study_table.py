@@ -103,6 +103,10 @@ def test_a_marker_baseline_a_job_folder_and_bad_input_say_what_they_do(
     assert len(study_rows([tmp_path / "job"])) == 14  # a batch job's sessions
     assert main(["study", str(tmp_path / "nothing-here"), "-o", str(tmp_path / "o")]) == 2
     assert "holds no session" in capsys.readouterr().err
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    assert main(["study", str(job / "v1"), "-o", str(blocker / "out")]) == 2  # not writable
+    assert "Could not write the study" in capsys.readouterr().err
     for bad in ("first:x", "first:-2", "middle:3", "marker:"):
         assert main(["study", str(job / "v1"), "-o", str(tmp_path / "o"), "--baseline", bad]) == 2
         assert "--baseline" in capsys.readouterr().err
