@@ -40,6 +40,17 @@ def test_the_facial_actions_tab_shows_the_curves_of_an_analysed_video(
     xs, ys = tab.shapes.listDataItems()[0].getData()
     assert len(xs) > 20 and ((ys >= 0) & (ys <= 1)).all()  # scores, 0-1
     assert "frames measured" in tab.summary.text() and "blink(s)" in tab.summary.text()
+    # segments.csv carries each measure's mean over the frames measured (issue 31), by hand:
+    import csv
+
+    from fer_desktop.core.sessions.segments import segment_rows
+
+    faces = list(csv.DictReader((folder / "faces.csv").read_text(encoding="utf-8").splitlines()))
+    measured = [float(f["bs_jawOpen"]) for f in faces if f["bs_jawOpen"] != ""]
+    (row,) = segment_rows(view.data)
+    assert float(row["mean_bs_jawOpen"]) == pytest.approx(sum(measured) / len(measured), abs=1e-4)
+    assert float(row["mean_yaw"]) == pytest.approx(
+        sum(float(f["yaw"]) for f in faces if f["yaw"] != "") / len(measured), abs=1e-3)  # fmt: skip
     report = _export_report(qtbot, monkeypatch, view, tmp_path)
     assert "<h2>Facial actions</h2>" in report and "<th>smile</th>" in report
     view.close()
@@ -62,5 +73,8 @@ def test_a_session_without_facial_actions_says_so(qtbot, tmp_path, monkeypatch):
     _win, view, tab = _open(qtbot, monkeypatch, folder)
     assert tab.summary.text().startswith("This session has no facial actions")
     assert not tab.shapes.listDataItems()
+    from fer_desktop.core.sessions.segments import segment_rows
+
+    assert all("mean_bs_jawOpen" not in r for r in segment_rows(view.data))  # nothing measured
     assert "Facial actions" not in _export_report(qtbot, monkeypatch, view, tmp_path)
     view.close()

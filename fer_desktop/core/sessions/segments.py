@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from fer_desktop.core.classify.action_names import ACTION_COLUMNS
 from fer_desktop.core.emotions import CLASSES
 from fer_desktop.core.sessions.figures import LABELS, Totals, label_code
 from fer_desktop.core.sessions.reader import SessionData
@@ -18,6 +19,7 @@ SEGMENT_COLUMNS: tuple[str, ...] = (
     "segment", "start_s", "end_s", "participant", "track_id", "frames",
     *(f"mean_{c}" for c in CLASSES), "dominant", *(f"share_{lab}" for lab in LABELS),
     "mean_valence", "participant_id", "condition",
+    *(f"mean_{c}" for c in ACTION_COLUMNS),  # facial actions (issue 31): empty when not measured
 )  # fmt: skip
 SEGMENTS_NAME = "segments.csv"
 
@@ -54,10 +56,10 @@ def segment_rows(session: SessionData, window_s: float | None = None) -> list[di
         order = np.argsort(tr.times, kind="stable")  # sorted already; cheap insurance
         codes = np.array([label_code(lab) for lab in tr.labels], np.int64)
         tracks.append((tid, tr, tr.times[order], order, codes[order] if len(codes) else codes,
-                       tr.valence[order] if len(order) else np.zeros(0)))  # fmt: skip
+                       tr.valence[order] if len(order) else np.zeros(0), _action_sums(tr, order)))  # fmt: skip
     for si, (name, t0, t1) in enumerate(segs):
         last = si == len(segs) - 1
-        for tid, tr, times, order, codes, val in tracks:
+        for tid, tr, times, order, codes, val, sums in tracks:
             i0 = int(np.searchsorted(times, t0, side="left"))
             i1 = int(np.searchsorted(times, t1, side="right" if last else "left"))
             if i1 <= i0:
@@ -74,8 +76,28 @@ def segment_rows(session: SessionData, window_s: float | None = None) -> list[di
                 **totals.figures().columns(),  # the one rule (sessions/figures.py)
                 "participant_id": study.participant,
                 "condition": study.condition,
+                **_action_means(sums, i0, i1),
             })  # fmt: skip
     return rows
+
+
+def _action_sums(tr, order: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Running sums and counts of the measured facial actions (NaN rows left out), so each
+    segment's means take two subtractions (linear, as the rest of segments)."""
+    if tr.actions is None or not len(order):
+        return None
+    acts = np.asarray(tr.actions, np.float64)[order]
+    valid = ~np.isnan(acts)
+    zero = np.zeros((1, acts.shape[1]))
+    return (np.vstack([zero, np.cumsum(np.where(valid, acts, 0.0), axis=0)]),
+            np.vstack([zero, np.cumsum(valid, axis=0)]))  # fmt: skip
+
+
+def _action_means(sums, i0: int, i1: int) -> dict[str, str]:
+    if sums is None:
+        return {}
+    total, count = sums[0][i1] - sums[0][i0], sums[1][i1] - sums[1][i0]
+    return {f"mean_{c}": f"{t / n:.4f}" for c, t, n in zip(ACTION_COLUMNS, total, count) if n > 0}
 
 
 def write_segments(session: SessionData, path=None, window_s: float | None = None):
