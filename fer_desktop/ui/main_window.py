@@ -39,6 +39,7 @@ from fer_desktop.ui.photos.tab import PhotoTab
 from fer_desktop.ui.sessions.session_view import open_session_dialog
 from fer_desktop.ui.sessions.study_window import open_study_dialog
 from fer_desktop.ui.sessions.videos_tab import VideosTab
+from fer_desktop.ui.tab_context import TabContext
 from fer_desktop.ui.training_page import TrainingPage, training_page
 from fer_desktop.ui.widgets import keep_on_screen
 from fer_desktop.ui.window_lifecycle import (
@@ -74,9 +75,10 @@ class MainWindow(QMainWindow):
         # A choice whose models cannot load is not kept: the app goes back to what worked (or
         # the defaults), says so once, and the menus show what runs (issue 32).
         self.models.fell_back.connect(self._on_fell_back)
-        self.live_tab = LiveTab(settings=settings, models=self.models, preload=preload)
-        self.photo_tab = PhotoTab(settings=settings, models=self.models)
-        self.videos_tab = VideosTab(settings=settings, models=self.models)
+        context = TabContext(settings, self.models)  # what the three tabs share, one object
+        self.live_tab = LiveTab(context=context, preload=preload)
+        self.photo_tab = PhotoTab(context=context)
+        self.videos_tab = VideosTab(context=context)
         page = training_tab or training_page()
         self.training_tab = cast(TrainingPage, page)  # a QWidget that is also a TrainingPage
         self.tabs = QTabWidget()

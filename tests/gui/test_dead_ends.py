@@ -286,3 +286,14 @@ def test_save_annotated_offers_a_folder_of_its_own_not_the_photos_folder(qtbot, 
     qtbot.mouseClick(win.photo_tab.save_button, qtbot_left())
     assert asked["start"] and Path(asked["start"]) != photo.parent
     assert Path(asked["start"]).name == "annotated" and Path(asked["start"]).is_dir()
+
+
+def test_the_three_tabs_share_one_context_and_see_one_change(qtbot):
+    """Issue 33: one object carries what Live, Photos and Videos share; a menu change of a
+    setting is the same change in every tab (no tab keeps a copy)."""
+    win = _window(qtbot, preload=False)
+    tabs = (win.live_tab, win.photo_tab, win.videos_tab)
+    assert all(t.context is tabs[0].context for t in tabs)
+    assert all(t.settings is win.settings and t.models is win.models for t in tabs)
+    _action(win, "Offline YuNet").trigger()
+    assert {t.settings.detector for t in tabs} == {"yunet"}

@@ -27,6 +27,7 @@ from fer_desktop.ui.live.panel import LivePanel
 from fer_desktop.ui.live.record_controls import RecordControls
 from fer_desktop.ui.live.source_picker import NO_CAMERA, NONE, PICK_FILE, PICK_URL
 from fer_desktop.ui.live.timeline import EmotionTimeline
+from fer_desktop.ui.tab_context import TabContext
 from fer_desktop.ui.video_view import VideoView
 from fer_desktop.workers.live_session import LiveSession
 from fer_desktop.workers.model_service import ModelService
@@ -40,6 +41,7 @@ class LiveTab(QWidget):
         self,
         parent: QWidget | None = None,
         *,
+        context: TabContext | None = None,
         settings: Settings | None = None,
         models: ModelService | None = None,
         models_loader: Callable = load_models,
@@ -49,8 +51,8 @@ class LiveTab(QWidget):
         preload: bool = True,
     ) -> None:
         super().__init__(parent)
-        self.settings = settings or Settings()
-        self.models = models or ModelService(self, loader=models_loader)
+        self.context = TabContext.of(self, context, settings, models, models_loader)
+        self.settings, self.models = self.context.settings, self.context.models
         self.session = session or LiveSession(self)
         self.pipeline: SharedPipeline | None = None  # the pipeline of the current (or next) run
         self.last_result: FrameResult | None = None

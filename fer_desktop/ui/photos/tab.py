@@ -33,6 +33,7 @@ from fer_desktop.ui.errors import show_error
 from fer_desktop.ui.photos.details import PhotoDetails
 from fer_desktop.ui.photos.list import PhotoEntry, PhotoList
 from fer_desktop.ui.photos.saver import PhotoSaver
+from fer_desktop.ui.tab_context import TabContext
 from fer_desktop.ui.video_view import VideoView
 from fer_desktop.ui.widgets import push_button
 from fer_desktop.workers.model_service import ModelService
@@ -65,13 +66,14 @@ class PhotoTab(QWidget):
         self,
         parent: QWidget | None = None,
         *,
+        context: TabContext | None = None,
         settings: Settings | None = None,
         models: ModelService | None = None,
         models_loader: Callable = load_models,
     ) -> None:
         super().__init__(parent)
-        self.settings = settings or Settings()
-        self.models = models or ModelService(self, loader=models_loader)
+        self.context = TabContext.of(self, context, settings, models, models_loader)
+        self.settings, self.models = self.context.settings, self.context.models
         # this tab's own pipeline over the shared models (track=False)
         self.pipeline: SharedPipeline | None = None
         self.selected_face: int | None = None

@@ -38,6 +38,7 @@ from fer_desktop.core.support.image_files import VIDEO_EXTS
 from fer_desktop.ui.errors import show_error
 from fer_desktop.ui.sessions.batch_queue import BatchQueue
 from fer_desktop.ui.sessions.session_view import open_session
+from fer_desktop.ui.tab_context import TabContext
 from fer_desktop.ui.widgets import ElidedLabel
 from fer_desktop.workers.model_service import ModelService
 from fer_desktop.workers.tasks import LatestTask
@@ -69,13 +70,14 @@ class VideosTab(QWidget):
         self,
         parent: QWidget | None = None,
         *,
+        context: TabContext | None = None,
         settings: Settings | None = None,
         models: ModelService | None = None,
         models_loader: Callable = load_models,
     ) -> None:
         super().__init__(parent)
-        self.settings = settings or Settings()
-        self.models = models or ModelService(self, loader=models_loader)
+        self.context = TabContext.of(self, context, settings, models, models_loader)
+        self.settings, self.models = self.context.settings, self.context.models
         self.video: str | None = None
         self.folder: Path | None = None  # the current (or last) run's session folder
         self.result: AnalyzeResult | None = None
