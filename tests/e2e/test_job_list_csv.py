@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from pathlib import Path
 
 from fer_desktop.core.jobs.inputs import expand_inputs_with_study
 
@@ -45,12 +46,12 @@ def test_a_csv_job_list_gives_each_video_its_participant_and_condition(
     )
     capsys.readouterr()
     job = json.loads((out / "job.json").read_text(encoding="utf-8"))
-    infos = {e["input"].rsplit("/", 1)[-1]: json.loads((out / "videos" / e["key"] / "session.json").read_text(encoding="utf-8"))
+    infos = {Path(e["input"]).name: json.loads((out / "videos" / e["key"] / "session.json").read_text(encoding="utf-8"))
              for e in job["videos"]}  # fmt: skip
     assert infos["a.mp4"]["study"] == {"participant": "P01", "condition": "A", "note": "first"}
     assert infos["b.mp4"]["study"]["participant"] == "P02"
     rows = list(csv.DictReader((out / "summary.csv").read_text(encoding="utf-8").splitlines()))
-    assert {(r["video"].rsplit("/", 1)[-1], r["participant_id"], r["condition"]) for r in rows} == {
+    assert {(Path(r["video"]).name, r["participant_id"], r["condition"]) for r in rows} == {
         ("a.mp4", "P01", "A"), ("b.mp4", "P02", "B")}  # fmt: skip
     assert main(["study", str(out), "-o", str(tmp_path / "study")]) == 0
     capsys.readouterr()

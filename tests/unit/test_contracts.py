@@ -23,14 +23,14 @@ def test_the_runner_handles_every_event_kind_and_no_other():
 
 # One line of each kind, as a trainer process prints them; the last line decides how it ends.
 _LINES = [
-    {"event": "start", "run_dir": "/runs/r1", "epochs": 2},
+    {"event": "start", "run_dir": "runs/r1", "epochs": 2},
     events.progress_event(1, 2, 10, 50.0, 3.0),
     {"event": "epoch", "epoch": 1, "val_acc": 0.5},
     events.log_event("info", "hello from the trainer"),
-    events.best_event(1, "/runs/r1/best.pt"),
+    events.best_event(1, "runs/r1/best.pt"),
 ]
 _ENDS = {
-    "finished": {"event": "finished", "run_dir": "/runs/r1b", "best_val_acc": 0.5},
+    "finished": {"event": "finished", "run_dir": "runs/r1b", "best_val_acc": 0.5},
     "stopped": {"event": "stopped", "run_dir": "", "epoch": 1},
     "error": events.error_event("Out of memory in epoch 1.", "Use a smaller batch."),
 }
@@ -53,11 +53,11 @@ def test_each_event_kind_reaches_the_signal_that_shows_it(qtbot, end):
         getattr(runner, name).connect(lambda v, name=name: got.setdefault(name, []).append(v))
     with qtbot.waitSignal(runner.exited, timeout=20_000):
         runner.start([])
-    assert [e["run_dir"] for e in got["started"]] == ["/runs/r1"]
+    assert [e["run_dir"] for e in got["started"]] == ["runs/r1"]
     assert [e["epoch"] for e in got["progress"]] == [1]
     assert [e["val_acc"] for e in got["epoch"]] == [0.5] and runner.epochs_seen == 1
     assert [e["message"] for e in got["log"]] == ["hello from the trainer"]
-    assert [e["path"] for e in got["best"]] == ["/runs/r1/best.pt"]
+    assert [e["path"] for e in got["best"]] == ["runs/r1/best.pt"]
     if end == "error":
         assert "finished" not in got
         assert got["failed"] == ["Out of memory in epoch 1.\nUse a smaller batch."]
@@ -65,7 +65,7 @@ def test_each_event_kind_reaches_the_signal_that_shows_it(qtbot, end):
                                      "hint": "Use a smaller batch."}  # fmt: skip
     else:
         assert [e["event"] for e in got["finished"]] == [end] and "failed" not in got
-        assert runner.run_dir == ("/runs/r1b" if end == "finished" else "/runs/r1")
+        assert runner.run_dir == ("runs/r1b" if end == "finished" else "runs/r1")
 
 
 def test_event_lines_round_trip_and_strays_are_not_events():
