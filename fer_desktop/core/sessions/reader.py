@@ -44,6 +44,7 @@ class TrackTimeline:
     merged: tuple[int, ...] = ()  # the other tracks merged into this one
     # (n, len(ACTION_COLUMNS)) float32, NaN where not measured; None: a session without them
     actions: np.ndarray | None = None
+    boxes: np.ndarray | None = None  # (n, 4) int32 x1, y1, x2, y2 per row (the player's overlay)
 
     def action(self, column: str) -> np.ndarray:
         """(n,) one of ACTION_COLUMNS ("yaw", "bs_jawOpen"…), NaN where not measured; "smile":
@@ -145,6 +146,7 @@ def merge_tracks(raw: dict[int, TrackTimeline], a: Annotations) -> dict[int, Tra
             [labels[i] for i in order],
             name=a.name_of(owner),
             actions=_joined_actions(parts, order),
+            boxes=_joined_boxes(parts, order),
             merged=tuple(p.track_id for p in parts if p.track_id != owner),
         )
     if a.hide_shorter_s > 0:  # the participant's whole time seen, merged parts together
@@ -161,6 +163,11 @@ def _joined_actions(parts: list[TrackTimeline], order: np.ndarray) -> np.ndarray
         for p in parts
     ]
     return np.concatenate(blocks)[order]
+
+
+def _joined_boxes(parts: list[TrackTimeline], order: np.ndarray) -> np.ndarray | None:
+    boxes = [p.boxes for p in parts if p.boxes is not None]
+    return np.concatenate(boxes)[order] if len(boxes) == len(parts) else None
 
 
 def seen_s(track: TrackTimeline) -> float:
@@ -237,6 +244,7 @@ def load_session(folder: str | Path) -> SessionData:
                 )
             col = {name: i for i, name in enumerate(columns)}  # parse by column name
             acts = [col[c] for c in ACTION_COLUMNS if c in col]  # none in an older session
+            corners = [col[c] for c in ("x1", "y1", "x2", "y2") if c in col]
             for row in reader:
                 try:
                     if len(row) != len(columns):
@@ -249,10 +257,11 @@ def load_session(folder: str | Path) -> SessionData:
                     probs = [float(row[col[c]]) for c in CLASSES]
                     label = row[col["label"]]
                     measured = [float(row[i]) if row[i] else math.nan for i in acts]
+                    box = [int(float(row[i])) for i in corners]
                 except (ValueError, IndexError):
                     bad += 1
                     continue
-                rows.setdefault(tid, []).append((t, fr, probs, label, measured))
+                rows.setdefault(tid, []).append((t, fr, probs, label, measured, box))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise UserError(f"{csv_path} could not be read ({exc}).", "Check the file.") from exc
     if bad:
@@ -267,6 +276,7 @@ def load_session(folder: str | Path) -> SessionData:
             np.array([i[2] for i in items], dtype=np.float64).reshape(-1, len(CLASSES)),
             [i[3] for i in items],
             actions=np.array([i[4] for i in items], np.float32) if acts else None,
+            boxes=np.array([i[5] for i in items], np.int32) if len(corners) == 4 else None,
         )
     last = max((float(tr.times[-1]) for tr in tracks.values()), default=0.0)
     duration = max(float(info.get("duration_s") or 0.0), last)

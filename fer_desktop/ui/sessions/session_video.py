@@ -5,7 +5,6 @@ window decodes off the GUI thread, newest seek first)."""
 
 from __future__ import annotations
 
-import csv
 import threading
 from bisect import bisect_right
 from pathlib import Path
@@ -14,12 +13,9 @@ import cv2
 
 from fer_desktop.core.emotions import CLASSES, emoji_for
 from fer_desktop.core.render.overlay import draw_faces
-from fer_desktop.core.sessions.layout import CSV_NAME
 from fer_desktop.core.sessions.reader import SessionData
 from fer_desktop.core.support.fileio import check_regular_file
 from fer_desktop.core.types import FaceResult
-
-MAX_ROWS = 2_000_000  # faces.csv rows kept for the overlay (an hour of 3 faces at 30 fps: 324k)
 
 
 class SessionVideo:
@@ -30,11 +26,9 @@ class SessionVideo:
         self._lock = threading.Lock()  # one decode at a time (a newer seek waits its turn)
         self._boxes: dict[int, list[FaceResult]] = {}
         self._keys: list[int] = []
-        path = data.video
-        if path is None and _analysed_file(data) is not None:
-            path = _analysed_file(data)
-            self._boxes = _read_boxes(data.folder / CSV_NAME)
-            self._keys = sorted(self._boxes)
+        path = data.video or _analysed_file(data)
+        self._draws = data.video is None and path is not None  # the source: draw the overlay
+        self.set_data(data)
         if path is None:
             return
         cap = cv2.VideoCapture(str(path))
@@ -45,6 +39,13 @@ class SessionVideo:
         self.cap = cap
         self.fps = cap.get(cv2.CAP_PROP_FPS) or float(data.info.get("fps", 30.0))
         self.frames = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+
+    def set_data(self, data: SessionData) -> None:
+        """The faces to draw on the source (again after a rename, a merge or a hidden one)."""
+        if self._draws:
+            boxes = _faces_by_frame(data)
+            with self._lock:
+                self._boxes, self._keys = boxes, sorted(boxes)
 
     def index_at(self, time_s: float) -> int:
         return min(round(time_s * self.fps), max(self.frames - 1, 0))
@@ -57,10 +58,11 @@ class SessionVideo:
                 return index, None, time_s
             self.cap.set(cv2.CAP_PROP_POS_FRAMES, index)
             ok, frame = self.cap.read()
-        if ok and self._keys:
-            i = bisect_right(self._keys, index) - 1
+            keys, boxes = self._keys, self._boxes  # one snapshot (set_data may swap them)
+        if ok and keys:
+            i = bisect_right(keys, index) - 1
             if i >= 0:
-                draw_faces(frame, self._boxes[self._keys[i]])
+                draw_faces(frame, boxes[keys[i]])
         return index, frame if ok else None, time_s
 
     def release(self) -> None:
@@ -84,19 +86,19 @@ def _analysed_file(data: SessionData) -> Path | None:
     return Path(source)
 
 
-def _read_boxes(path: Path) -> dict[int, list[FaceResult]]:
-    """Frame -> the faces shown there, from faces.csv (rows that do not parse are skipped)."""
-    boxes: dict[int, list[FaceResult]] = {}
-    with open(path, encoding="utf-8", newline="") as f:
-        for n, row in enumerate(csv.DictReader(f)):
-            if n >= MAX_ROWS:
-                break
-            try:
-                probs = {c: float(row[c]) for c in CLASSES}
-                box = (int(row["x1"]), int(row["y1"]), int(row["x2"]), int(row["y2"]))
-                face = FaceResult(box, probs, row["label"], float(row["confidence"]),
-                                  emoji_for(row["label"]), int(row["track_id"]))  # fmt: skip
-                boxes.setdefault(int(row["frame"]), []).append(face)
-            except (KeyError, TypeError, ValueError):
-                continue
-    return boxes
+def _faces_by_frame(data: SessionData) -> dict[int, list[FaceResult]]:
+    """Frame -> the faces shown there, from the participants the window shows (the reader's
+    parse of faces.csv: merged tracks under their participant's id, hidden ones left out)."""
+    out: dict[int, list[FaceResult]] = {}
+    for tid, tr in data.tracks.items():
+        if tr.boxes is None:
+            continue
+        for frame, box, p, label in zip(tr.frames, tr.boxes, tr.probs, tr.labels):
+            probs = dict(zip(CLASSES, (float(v) for v in p)))
+            x1, y1, x2, y2 = (int(v) for v in box)
+            out.setdefault(int(frame), []).append(
+                FaceResult(
+                    (x1, y1, x2, y2), probs, label, max(probs.values()), emoji_for(label), tid
+                )
+            )
+    return out

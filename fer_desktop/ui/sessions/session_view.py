@@ -181,6 +181,7 @@ class SessionView(QWidget):
         self.timelines, self.cursors, self.share_bars = {}, [], {}
         self._fill_charts()
         self.study.set_data(self.data)
+        self.video.set_data(self.data)  # the overlay names participants as the charts do
         self.seek(self.cursor_s)
 
     def _fill_charts(self) -> None:
