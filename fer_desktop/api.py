@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fer_desktop.core.emotions import CLASSES
 from fer_desktop.core.emotions import valence as _valence
+from fer_desktop.core.sessions.layout import face_probs
 from fer_desktop.core.settings import Settings
 from fer_desktop.core.support.errors import UserError
 
@@ -55,7 +55,7 @@ def _face(result) -> Face:
         label=result.label,
         confidence=float(result.confidence),
         probabilities=probs,
-        valence=round(float(_valence(np.array([probs.get(c, 0.0) for c in CLASSES]))), 4),
+        valence=round(float(_valence(face_probs(result))), 4),
         detector_score=round(float(result.detector_score), 4),
         extra={k: v for k, v in result.to_json().items() if k not in known},
     )
@@ -95,12 +95,10 @@ class Analyzer:
     ) -> Path:  # fmt: skip
         """Analyse a video file into a session folder (`out`, which must not hold a session yet;
         default: a new folder in the app's sessions folder) and return the folder."""
-        from dataclasses import asdict as settings_dict
-
         from fer_desktop.core.sessions.analyze import analyze_video as run
 
         result = run(video, self.pipeline, out_dir=out, every=every, save_video=save_video,
-                     settings=settings_dict(self.settings))  # fmt: skip
+                     settings=asdict(self.settings))  # fmt: skip
         return result.folder
 
 

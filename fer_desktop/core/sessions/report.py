@@ -28,7 +28,8 @@ CAUTION = (
 W, H, PAD = 900, 220, 36  # one chart's size in pixels
 
 
-def _hex(label: str) -> str:
+def label_hex(label: str) -> str:
+    """A class's colour as the app draws it, as #rrggbb (the reports' charts)."""
     b, g, r = CLASS_COLORS_BGR.get(label, CLASS_COLORS_BGR["uncertain"])
     return f"#{r:02x}{g:02x}{b:02x}"
 
@@ -83,7 +84,7 @@ def track_svg(tr: TrackTimeline, t1: float, markers) -> str:
     for i, c in enumerate(CLASSES):
         d = _path(tr.times, tr.probs[:, i], t1, 0.0, 1.0)
         out.append(
-            f'<path d="{d}" fill="none" stroke="{_hex(c)}" stroke-width="1.2"><title>{c}</title></path>'
+            f'<path d="{d}" fill="none" stroke="{label_hex(c)}" stroke-width="1.2"><title>{c}</title></path>'
         )
     d = _path(tr.times, tr.valence, t1, -1.0, 1.0)
     out.append(
@@ -111,7 +112,9 @@ def setting_changes(info: dict) -> list[tuple[float, str]]:
 def report_html(session: SessionData, window_s: float | None = None) -> str:
     d, info, esc = session, session.info, html.escape
     rows = segment_rows(session, window_s)
-    legend = " ".join(f'<span style="color:{_hex(c)}">&#9632;</span>&nbsp;{c}' for c in CLASSES)
+    legend = " ".join(
+        f'<span style="color:{label_hex(c)}">&#9632;</span>&nbsp;{c}' for c in CLASSES
+    )
     legend += " &nbsp;<b>- - -</b>&nbsp;valence (right axis)"
     settings = info.get("settings") or {}
     shown = (

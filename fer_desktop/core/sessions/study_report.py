@@ -9,17 +9,11 @@ from datetime import datetime
 from pathlib import Path
 
 from fer_desktop.core.emotions import CLASSES
-from fer_desktop.core.render.overlay import CLASS_COLORS_BGR
-from fer_desktop.core.sessions.report import CAUTION
+from fer_desktop.core.sessions.report import CAUTION, label_hex
 from fer_desktop.core.sessions.study_table import condition_summary
 from fer_desktop.core.support.fileio import atomic_write_text
 
 W, H, TOP, LEFT, BOTTOM = 760, 270, 20, 50, 50
-
-
-def _hex(cls: str) -> str:
-    b, g, r = CLASS_COLORS_BGR.get(cls, (128, 128, 128))
-    return f"#{r:02x}{g:02x}{b:02x}"
 
 
 def bars_svg(summary: dict, lo: float, hi: float) -> str:
@@ -45,7 +39,7 @@ def bars_svg(summary: dict, lo: float, hi: float) -> str:
             top, base = y(max(mean, 0)), y(min(mean, 0))
             opacity = 1.0 - 0.55 * ci / max(1, len(conds) - 1)
             parts.append(f'<rect x="{x:.1f}" y="{top:.1f}" width="{bw * 0.9:.1f}" '
-                         f'height="{max(base - top, 0.5):.1f}" fill="{_hex(cls)}" '
+                         f'height="{max(base - top, 0.5):.1f}" fill="{label_hex(cls)}" '
                          f'fill-opacity="{opacity:.2f}"><title>{html.escape(cond or "(none)")}: '
                          f'{mean:.3f}, n = {n}</title></rect>')  # fmt: skip
             cx = x + bw * 0.45
