@@ -52,6 +52,7 @@ def run(args) -> int:
         imgsz=args.size or s.yolo_imgsz,
         yunet_side=args.size,
         score=args.score,
+        engine=s.detector_engine,
     )
     r = evaluate_detector(
         det, args.images, args.boxes, min_height=args.min_height, iou_min=args.iou, limit=args.limit

@@ -18,6 +18,9 @@ class Settings:
     detector: str = "auto"  # auto (YOLOv8-face if downloaded, else YuNet) | yunet | yolo
     detector_weights: str = ""  # a local YOLO .pt or YuNet .onnx instead of the default
     yolo_imgsz: int = 640  # YOLO input size; smaller is faster on a CPU
+    detector_engine: str = (
+        "auto"  # YuNet's runtime: auto (ONNX Runtime if installed) | onnxruntime | opencv
+    )
     model: str = ""  # emotion checkpoint; "" = the shipped default
     device: str = "auto"  # auto | cpu | cuda | mps
     precision: str = "auto"  # auto | bf16 | fp16 | fp32 (choices.PRECISIONS)
@@ -59,6 +62,7 @@ class Settings:
             ("loop_video", choices.LOOP_MODES),
             ("backend", choices.BACKENDS),
             ("precision", choices.PRECISIONS),
+            ("detector_engine", choices.DETECTOR_ENGINES),
         ):
             problems.append(choices.one_of(name, getattr(self, name), allowed))
         if not choices.valid_device(str(self.device)):

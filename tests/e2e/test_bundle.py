@@ -190,7 +190,7 @@ def test_bundle_self_test(bundle: Path, tmp_path: Path) -> None:
     assert checks["annotated_bytes"] > 0
     assert checks["qt_platform"] == "offscreen"
     assert checks["live"]["faces"] >= 1, checks["live"]
-    assert checks["runtime"] == "cpu (fp32, onnxruntime)"
+    assert checks["runtime"] == "cpu (int8, onnxruntime)"
     if _kind(bundle) == "small":
         assert report["build"].startswith("small")
         assert "torch" not in report["heavy_modules"] and "not in this build" in checks["training"]

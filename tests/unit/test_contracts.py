@@ -111,7 +111,7 @@ def test_fer_train_offers_exactly_the_shared_choices():
     assert tuple(actions["optimizer"].choices) == choices.OPTIMIZERS
     assert tuple(actions["schedule"].choices) == choices.SCHEDULES
     assert tuple(actions["balance"].choices) == choices.BALANCES
-    assert tuple(actions["precision"].choices) == choices.PRECISIONS
+    assert tuple(actions["precision"].choices) == choices.TORCH_PRECISIONS  # no int8 training
 
 
 def test_run_folder_names_its_files_and_reads_what_the_trainer_writes(tmp_path):

@@ -85,7 +85,7 @@ def test_cli_detect_eval_on_a_few_real_photos(tmp_path, capsys):
     args = ["detect-eval", str(images), "--boxes", str(boxes), "--detector", "yunet"]
     assert main(args + ["--json"]) == 0
     r = json.loads(capsys.readouterr().out)
-    assert r["images"] == 7 and r["detector"] == "YuNet (OpenCV, offline)"
+    assert r["images"] == 7 and r["detector"] == "YuNet (offline)"
     assert r["settings"] == {"max_side": 640, "score": 0.58, "min_face": 24}
     assert r["faces_counted"] > 5 and 0.6 <= r["recall"] <= 1 and 0.6 <= r["precision"] <= 1
     assert r["true_positives"] + r["missed"] == r["faces_counted"]

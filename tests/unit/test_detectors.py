@@ -460,3 +460,65 @@ def test_broken_cached_weights_are_reported_not_hidden(offline_hub, tmp_path, no
     offline_hub.add(garbage)
     with pytest.raises(UserError, match="is not a YOLO face detector file"):
         make_detector("auto")
+
+
+# ---------------------------------------------------------------------------------------------
+# YuNet on ONNX Runtime (issue 29): OpenCV's decoding and NMS, the same faces
+# ---------------------------------------------------------------------------------------------
+
+
+def _same_faces(a: list, b: list) -> None:
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        assert np.abs(np.subtract(x.box, y.box)).max() <= 1  # whole pixels, rounded
+        assert abs(x.score - y.score) < 1e-4
+        assert np.abs(x.landmarks - y.landmarks).max() < 0.05
+
+
+@needs_testdata
+def test_yunet_on_onnx_runtime_finds_what_opencv_finds():
+    """Photos of 1-3 faces, crowded WIDER FACE photos, 720p video frames and the small regions
+    region tracking looks at: the same boxes, scores and landmarks from both runtimes."""
+    from fer_desktop.core.pipeline.regions import crop_region, place_region
+
+    on_ort = YuNetFaceDetector(engine="onnxruntime")
+    on_cv = YuNetFaceDetector(engine="opencv")
+    assert (on_ort.engine, on_cv.engine) == ("onnxruntime", "opencv")
+    images = [_read(p.name) for p in sorted(FACES.glob("*.jpg"))]
+    images += [cv2.imread(str(p)) for p in sorted((TESTDATA / "face-boxes").rglob("*.jpg"))[:12]]
+    cap = cv2.VideoCapture(str(VIDEO))
+    images += [cap.read()[1] for _ in range(3)]
+    cap.release()
+    faces = regions = 0
+    for img in images:
+        found = on_cv.detect(img)
+        _same_faces(on_ort.detect(img), found)
+        faces += len(found)
+        h, w = img.shape[:2]
+        for d in found[:3]:
+            x0, y0, side, size = place_region(on_cv, d.box, w, h)
+            region = crop_region(img, x0, y0, side, size)
+            _same_faces(on_ort.detect_region(region), on_cv.detect_region(region))
+            regions += 1
+    assert faces >= 60 and regions >= 20  # crowds, small faces and regions were compared
+    # a low threshold: many overlapping candidates, so the NMS must match OpenCV's too
+    low = [YuNetFaceDetector(engine=e, score=0.05, min_face=1) for e in ("onnxruntime", "opencv")]
+    for img in images[::2]:
+        _same_faces(low[0].detect(img), low[1].detect(img))
+
+
+def test_detector_engine_is_a_setting_and_a_flag():
+    from fer_desktop.cli import build_parser
+    from fer_desktop.cli.common import settings_from
+    from fer_desktop.core.pipeline.pipeline import build_pipeline
+
+    with pytest.raises(UserError, match="detector_engine must be one of auto, onnxruntime, opencv"):
+        Settings(detector_engine="gpu").validate()
+    with pytest.raises(ValueError, match="engine must be auto, onnxruntime or opencv"):
+        YuNetFaceDetector(engine="cuda")
+    args = build_parser().parse_args(["bench", "0", "--detector", "yunet"])
+    assert build_pipeline(settings_from(args)).detector.engine == "onnxruntime"  # auto
+    args = build_parser().parse_args(
+        ["bench", "0", "--detector", "yunet", "--detector-engine", "opencv"]
+    )
+    assert build_pipeline(settings_from(args)).detector.engine == "opencv"

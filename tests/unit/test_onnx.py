@@ -23,6 +23,7 @@ from shared_paths import SHARED
 FER2013 = SHARED / "datasets" / "fer2013.zip"
 SHIPPED_PT = default_model_path().with_suffix(".pt")
 SHIPPED_ONNX = SHIPPED_PT.with_suffix(".onnx")
+SHIPPED_INT8 = SHIPPED_PT.with_name("fer_net.int8.onnx")
 CHECKPOINT_KEYS = ("arch", "arch_kwargs", "classes", "input_size", "in_channels", "mean", "std")
 
 
@@ -86,7 +87,7 @@ def test_onnx_agrees_with_torch_on_publictest(publictest_faces) -> None:
     assert ref.backend == "torch" and ref.precision == "fp32"
     p_ref = ref.predict_crops(images)
     for backend in ("onnxruntime", "opencv"):
-        clf = EmotionClassifier(SHIPPED_PT, backend=backend)
+        clf = EmotionClassifier(SHIPPED_PT, backend=backend, precision="fp32")
         assert clf.backend == backend and clf.model_file == SHIPPED_ONNX
         p = clf.predict_crops(images)
         assert p.shape == p_ref.shape == (len(images), 7)
@@ -95,15 +96,66 @@ def test_onnx_agrees_with_torch_on_publictest(publictest_faces) -> None:
         assert (p.argmax(1) == p_ref.argmax(1)).all(), backend
         # Same accuracy on these faces, above what a constant answer gets (happy: 25%).
         assert (p.argmax(1) == labels).mean() == (p_ref.argmax(1) == labels).mean() > 0.3
-    flipped = EmotionClassifier(SHIPPED_PT, tta=True).predict_crops(images[:16])
+    flipped = EmotionClassifier(SHIPPED_PT, tta=True, precision="fp32").predict_crops(images[:16])
     ref.tta = True
     assert np.abs(flipped - ref.predict_crops(images[:16])).max() < 1e-4
 
 
-def test_default_is_the_onnx_backend_on_a_cpu() -> None:
+def test_int8_model_is_the_quantized_export_and_agrees_with_it(publictest_faces) -> None:
+    """The shipped int8 file was quantized from the shipped export, and labels real faces as it
+    does: the same class on nearly every face, the same accuracy within a point."""
+    meta = {k: json.loads(v) for k, v in read_metadata(SHIPPED_INT8.read_bytes()).items()}
+    assert meta["source_sha256"] == sha256_of(SHIPPED_ONNX), (
+        "re-quantize: python -m fer_training.quantize resources/models/fer_net.onnx --calibrate "
+        "../shared/datasets/ferplus.zip --evaluate ..."
+    )
+    assert meta["quantized"] == "int8" and meta["source"] == "fer_net.onnx"
+    images, labels = publictest_faces
+    fp32 = EmotionClassifier(SHIPPED_PT, precision="fp32")
+    int8 = EmotionClassifier(SHIPPED_PT, precision="int8")
+    assert (fp32.model_file, fp32.precision) == (SHIPPED_ONNX, "fp32")
+    assert (int8.model_file, int8.precision) == (SHIPPED_INT8, "int8")
+    p32, p8 = fp32.predict_crops(images), int8.predict_crops(images)
+    np.testing.assert_allclose(p8.sum(1), 1.0, atol=1e-5)
+    assert 1e-4 < np.abs(p8 - p32).max() < 0.35  # another network, not a copy; close to it
+    assert (p8.argmax(1) == p32.argmax(1)).mean() >= 0.95
+    assert abs((p8.argmax(1) == labels).mean() - (p32.argmax(1) == labels).mean()) <= 0.01
+    # its own figures, measured on the file itself, are shown (the shipped checksum)
+    assert int8.val_acc == meta["val_acc"] != fp32.val_acc and int8.verified
+
+
+def test_int8_is_used_only_beside_the_export_it_was_quantized_from(tmp_path: Path) -> None:
+    """A user's export with the shipped int8 file copied beside it: the int8 file speaks for
+    another export, so auto runs the user's fp32 export and int8 asked for is refused."""
+    mine = tmp_path / "mine.onnx"
+    shutil.copyfile(SHIPPED_ONNX, mine)
+    auto = EmotionClassifier(mine)  # a copy of the shipped export, no int8 beside it yet
+    assert (auto.model_file, auto.precision) == (mine, "fp32")
+    with pytest.raises(UserError, match="No int8 model for mine.onnx: there is no mine.int8"):
+        EmotionClassifier(mine, precision="int8")
+    shutil.copyfile(SHIPPED_INT8, tmp_path / "mine.int8.onnx")
+    assert EmotionClassifier(mine, precision="int8").precision == "int8"  # same bytes: its source
+    other = tmp_path / "other.onnx"
+    import onnx
+
+    model = onnx.load(str(SHIPPED_ONNX))
+    model.doc_string += " (a user's copy)"  # another file, the same network
+    onnx.save(model, str(other))
+    shutil.copyfile(SHIPPED_INT8, tmp_path / "other.int8.onnx")
+    assert EmotionClassifier(other).precision == "fp32"
+    with pytest.raises(UserError, match="quantized from another version of other.onnx"):
+        EmotionClassifier(other, precision="int8")
+    chosen = EmotionClassifier(tmp_path / "mine.int8.onnx", precision="int8")  # chosen itself
+    assert (chosen.model_file.name, chosen.precision) == ("mine.int8.onnx", "int8")
+    for other_runtime in ({"backend": "opencv"}, {"backend": "torch"}, {"device": "cuda"}):
+        with pytest.raises(UserError, match="int8 precision runs on the CPU, on ONNX Runtime"):
+            EmotionClassifier(mine, precision="int8", **other_runtime)
+
+
+def test_default_is_the_int8_onnx_model_on_a_cpu() -> None:
     clf = EmotionClassifier(device="cpu")
-    assert clf.backend == "onnxruntime" and clf.model_file == SHIPPED_ONNX
-    assert clf.runtime == "cpu (fp32, onnxruntime)"
+    assert clf.backend == "onnxruntime" and clf.model_file == SHIPPED_INT8
+    assert clf.runtime == "cpu (int8, onnxruntime)"
     frame = np.full((240, 320, 3), 128, np.uint8)
     probs, ms = clf.classify(frame, [(100, 60, 200, 180)], landmarks=[None])
     assert probs.shape == (1, 7) and set(ms) == {"preprocess", "classify"}

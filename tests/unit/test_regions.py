@@ -50,6 +50,33 @@ def test_a_region_is_square_around_the_box_and_black_outside_the_frame():
 
 
 @needs_data
+def test_a_region_is_the_padded_square_shrunk_in_one_step_to_a_grey_level():
+    """Only the part inside the frame is resized (halving, then the rest) and placed on black:
+    the same picture as padding the whole square and one INTER_AREA resize, to a grey level."""
+    frame = _frames(1)[0]
+    h, w = frame.shape[:2]
+    for x0, y0, side, out in (
+        (384, -128, 640, 160),  # a big face at the top edge, a quarter of the scale
+        (1100, 500, 320, 160),  # past the right and bottom edges, half the scale
+        (200, 100, 300, 128),  # inside the frame, not a power of two
+        (-40, 300, 96, 96),  # past the left edge, the same scale
+    ):
+        got = crop_region(frame, x0, y0, side, out)
+        pad = cv2.copyMakeBorder(frame, side, side, side, side, cv2.BORDER_CONSTANT, 0)
+        square = pad[y0 + side : y0 + 2 * side, x0 + side : x0 + 2 * side]
+        ref = cv2.resize(square, (out, out), interpolation=cv2.INTER_AREA)
+        assert got.shape == ref.shape == (out, out, 3)
+        diff = np.abs(got.astype(int) - ref)
+        inside = slice(2, -2)  # the frame's edge may fall one output pixel either side
+        assert np.median(diff) <= 1 and diff[inside, inside].mean() < 1.5, (x0, y0, side, out)
+        if x0 < 0:
+            assert not got[:, : (-x0 * out) // side - 1].any()  # black left of the frame
+        if y0 + side > h:
+            assert not got[(h - y0) * out // side + 1 :].any()  # black below it
+        assert x0 + side <= w or not got[:, (w - x0) * out // side + 1 :].any()
+
+
+@needs_data
 def test_a_moved_face_is_found_near_its_old_box_in_frame_pixels(models):
     detector, _ = models
     img = cv2.imread(str(FACES / "obama.jpg"))

@@ -23,7 +23,8 @@ import numpy as np
 from fer_desktop.core.choices import BACKENDS
 from fer_desktop.core.classify import accuracy_names
 from fer_desktop.core.classify.crops import CropSpec, face_crops
-from fer_desktop.core.classify.onnx_backend import OnnxNet, describe, engine_available, sha256_of
+from fer_desktop.core.classify.model_files import int8_or, model_files
+from fer_desktop.core.classify.onnx_backend import OnnxNet, describe, engine_available
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.resources import FULL_BUILD_HINT, resource_path, torch_available
 
@@ -137,10 +138,19 @@ class EmotionClassifier:
         backend = (backend or "auto").lower()
         if backend not in BACKENDS:
             raise UserError(f"Unknown backend '{backend}'.", f"Use one of {', '.join(BACKENDS)}.")
-        pt, onnx, why_not_onnx = self._files()
+        pt, onnx, why_not_onnx = model_files(self.path)
         engine = backend
         if backend in ("auto", "onnx"):
             engine = "onnxruntime" if engine_available("onnxruntime") else "opencv"
+        precision = (precision or "auto").lower()
+        gpu = str(device or "").lower().startswith(("cuda", "mps"))
+        if precision == "int8" and (backend == "torch" or engine != "onnxruntime" or gpu):
+            raise UserError(
+                "int8 precision runs on the CPU, on ONNX Runtime only.",
+                "Use --device cpu (or auto) and --backend auto, or another precision.",
+            )
+        if engine == "onnxruntime" and backend != "torch" and onnx is not None:
+            onnx = int8_or(onnx, precision, _wants_torch(device, precision))
         if backend == "torch":
             if pt is None:
                 raise UserError(
@@ -192,35 +202,6 @@ class EmotionClassifier:
             raise UserError(f"{name} does not give probabilities (they do not sum to 1).", hint)
 
     # ------------------------------------------------------------------------------- loading
-    def _files(self) -> tuple[Path | None, Path | None, str]:
-        """(checkpoint, up-to-date ONNX export, why the export cannot be used) for self.path."""
-        p = self.path
-        if p.suffix.lower() == ".onnx":
-            if not p.is_file():
-                raise UserError(
-                    f"Model file not found: {p}", "Choose an existing .onnx or .pt file."
-                )
-            pt = p.with_suffix(".pt")
-            return (pt if pt.is_file() else None), p, ""
-        onnx = p.with_suffix(".onnx")
-        if not p.is_file():
-            if onnx.is_file():  # only the export ships (default bundle)
-                return None, onnx, ""
-            raise UserError(
-                f"Model file not found: {p}",
-                "Choose a .pt file written by fer-train (best.pt or last.pt in a run folder).",
-            )
-        if not onnx.is_file():
-            return p, None, f"there is no {onnx.name} beside it"
-        try:
-            meta = describe(onnx.read_bytes(), onnx.name)
-        except UserError as exc:
-            return p, None, f"{onnx.name} beside it is unusable ({exc.message})"
-        source = meta.get("source_sha256")
-        if source and source != sha256_of(p):
-            return p, None, f"{onnx.name} beside it was exported from another version of {p.name}"
-        return p, onnx, ""
-
     def _describe_self(self, meta: dict) -> None:
         self.arch: str = meta["arch"]
         self.classes: tuple[str, ...] = tuple(meta["classes"])
@@ -279,7 +260,7 @@ class EmotionClassifier:
         self._check_shipped(data)
         self.backend = engine
         self.device = Device("cpu")
-        self.precision = "fp32"
+        self.precision = "int8" if meta.get("quantized") == "int8" else "fp32"
 
     # ------------------------------------------------------------------------------ describing
     @property

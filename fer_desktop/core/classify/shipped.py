@@ -24,6 +24,7 @@ SHIPPED_SHA256: dict[str, str] = {
     "facial_actions/face_blendshapes.tflite": "4f36dded049db18d76048567439b2a7f58f1daabc00d78bfe8f3ad396a2d2082",
     "facial_actions/face_landmarks_detector.tflite": "c7d54204ce0448474c7f3fa9af494787c0965cbdd6f20fc72867e43046bd43d5",
     "facial_actions/geometry_pipeline_metadata_landmarks.binarypb": "bdbcda96dfcb7da883da124aaa2c55dee49770d934f0fcc71747f8c21bdc75b4",
+    "fer_net.int8.onnx": "b873bd3f62819bd5bfe41d77dc5b6f86a89077be4116d787fe629779197b28c8",
     "fer_net.onnx": "16613d740733ca3afc026aea880a79393d29035583e78a5f300959db089c5e92",
     "fer_net.pt": "8cc69324e36f9abd2f25ae5756e675bb135ac82d6a4cdce17d613aafd2eb87c6",
 }

@@ -36,12 +36,13 @@ def make_detector(
     *,
     yunet_side: int | None = None,
     score: float | None = None,
+    engine: str = "auto",
 ) -> FaceDetector:
     """A detector by name: "auto", "yunet" or "yolo".
 
     `weights`: a local file (YOLO .pt, YuNet .onnx) instead of the default. `imgsz`: YOLO input
     size; `yunet_side`: YuNet's longest input side; `score`: minimum face score (each detector's
-    default when None). "yolo" without cached or bundled weights, and any broken weights file,
+    default when None); `engine`: YuNet's runtime (auto, onnxruntime, opencv). "yolo" without cached or bundled weights, and any broken weights file,
     raise `UserError` (the caller shows it and may fall back to `make_detector("yunet")`).
     """
     kind = resolve_kind(name, weights)
@@ -63,4 +64,4 @@ def make_detector(
     kw: dict[str, Any] = {} if yunet_side is None else {"max_side": yunet_side}
     if score is not None:
         kw["score"] = score
-    return YuNetFaceDetector(weights, **kw)
+    return YuNetFaceDetector(weights, engine=engine, **kw)

@@ -1,4 +1,5 @@
-"""YuNet (OpenCV Zoo, MIT): the offline default face detector, run by `cv2.FaceDetectorYN`.
+"""YuNet (OpenCV Zoo, MIT): the offline default face detector, run by ONNX Runtime
+(`yunet_onnx.py`, twice as fast) or, where it is missing, by OpenCV's `cv2.FaceDetectorYN`.
 
 A 230 KB ONNX network shipped in `resources/detectors/`; it needs nothing beyond OpenCV (no torch)
 and gives 5 landmarks per face (eyes, nose tip, mouth corners), which the crop uses to level the
@@ -8,6 +9,7 @@ and landmarks are mapped back to the full frame.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ import numpy as np
 
 from fer_desktop.core.classify.crops import CropSpec
 from fer_desktop.core.detectors.base import MIN_FACE, as_bgr, clip_box
+from fer_desktop.core.detectors.yunet_onnx import YuNetOnnx
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.resources import resource_path
 from fer_desktop.core.types import Detection
@@ -39,7 +42,8 @@ class YuNetFaceDetector:
     `model`: a YuNet .onnx file (default: the shipped one). `max_side`: longest side of the
     image the network sees (smaller is faster and misses more small faces). `score`: minimum
     face score in [0, 1]. `min_face`: smallest face height reported, in frame pixels. `nms`: IoU
-    above which overlapping boxes are merged. Raises UserError when the file is missing or is not
+    above which overlapping boxes are merged. `engine`: "onnxruntime", "opencv" or "auto" (ONNX
+    Runtime where it is installed: the same faces, half the time). Raises UserError when the file is missing or is not
     a working YuNet model.
     """
 
@@ -60,6 +64,7 @@ class YuNetFaceDetector:
         min_face: int = MIN_FACE,
         nms: float = 0.3,
         top_k: int = 5000,
+        engine: str = "auto",
     ) -> None:
         if max_side < 32:
             raise ValueError("max_side must be at least 32")
@@ -72,7 +77,12 @@ class YuNetFaceDetector:
             if model is not None
             else resource_path("detectors", YUNET_FILE)
         )
-        self.name = "YuNet (OpenCV, offline)" if not custom else f"YuNet ({self.model_path.name})"
+        self.name = "YuNet (offline)" if not custom else f"YuNet ({self.model_path.name})"
+        if engine == "auto":
+            engine = "onnxruntime" if importlib.util.find_spec("onnxruntime") else "opencv"
+        if engine not in ("onnxruntime", "opencv"):
+            raise ValueError(f"engine must be auto, onnxruntime or opencv, not {engine!r}")
+        self.engine = engine
         # Each network remembers the input size it was planned for (id(net) -> size).
         self._sizes: dict[int, tuple[int, int]] = {}
         self._net = self._load(self.model_path, custom, nms, top_k)
@@ -91,10 +101,7 @@ class YuNetFaceDetector:
             )
         try:
             # Read the bytes ourselves: OpenCV's own file reading fails on non-ASCII paths on Windows.
-            data = np.frombuffer(path.read_bytes(), np.uint8)
-            net = cv2.FaceDetectorYN.create(
-                "onnx", data, np.empty(0, np.uint8), (64, 64), self.score, float(nms), int(top_k)
-            )
+            net = self._create(path.read_bytes(), nms, top_k)
             # A file that parses as ONNX but is another network fails only when run: run it once.
             net.detect(np.zeros((64, 64, 3), np.uint8))
         except OSError as e:
@@ -102,7 +109,7 @@ class YuNetFaceDetector:
                 f"Cannot read the face detector file {path}: {e.strerror or e}.",
                 _reinstall_hint(path, custom),
             ) from e
-        except cv2.error as e:
+        except Exception as e:  # cv2.error, ONNX Runtime's errors, not YuNet's outputs alike
             raise UserError(
                 f"The face detector file {path} is not a working YuNet model (damaged or another "
                 "kind of network).",
@@ -111,19 +118,26 @@ class YuNetFaceDetector:
         self._sizes[id(net)] = (64, 64)
         return net
 
+    def _create(self, data: bytes, nms: float, top_k: int):
+        if self.engine == "onnxruntime":
+            return YuNetOnnx(data, self.score, nms, top_k)
+        buf = np.frombuffer(data, np.uint8)
+        return cv2.FaceDetectorYN.create(
+            "onnx", buf, np.empty(0, np.uint8), (64, 64), self.score, float(nms), int(top_k)
+        )
+
     def detect_region(self, region_bgr: np.ndarray) -> list[Detection]:
         """`detect` for the small square regions of region tracking, on networks of their own,
         one per input size: OpenCV re-plans a network whose input size changes, which costs more
         than the region's detection itself (13.7 ms a frame alternating 1280x720 and 160x160 on
         one network, against 11.6 + 1.4 ms on two; a face near the half-scale threshold flips
         its region between 160 and 256 px: 3.7 ms a re-planned call against 2.3, issue 29)."""
+        if self.engine == "onnxruntime":  # one session runs every input size unplanned
+            return self._detect_on(self._net, region_bgr)
         side = region_bgr.shape[:2]
         net = self._region_nets.pop(side, None)
         if net is None:
-            data = np.frombuffer(self.model_path.read_bytes(), np.uint8)
-            net = cv2.FaceDetectorYN.create(
-                "onnx", data, np.empty(0, np.uint8), (64, 64), self.score, self._nms, self._top_k
-            )
+            net = self._create(self.model_path.read_bytes(), self._nms, self._top_k)
             if len(self._region_nets) >= REGION_NETS:  # the least recently used goes
                 self._region_nets.pop(next(iter(self._region_nets)))
         self._region_nets[side] = net  # most recently used last

@@ -3,6 +3,7 @@
     python -m fer_desktop.core.evaluation.compare_detect VIDEO [--detect-every 10] [--json]
     python -m fer_desktop.core.evaluation.compare_detect VIDEO --loop-to 60      # a minute
     python -m fer_desktop.core.evaluation.compare_detect PHOTO --pan 20          # several faces
+    ... --detector-engine opencv --precision fp32      # both paths on the runtimes of round 4
 
 Analyses VIDEO twice with the same models: `--detect-every 1` (the whole frame searched on every
 frame: the reference) and `--detect-every N` (region tracking), each into a temporary session
@@ -162,7 +163,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true")
     p.add_argument("--loop-to", type=float, metavar="S", help="loop VIDEO to S seconds first")
     p.add_argument("--pan", type=float, metavar="S", help="VIDEO is a photo: pan over it for S s")
+    p.add_argument("--detector-engine", default="auto", help="YuNet's runtime (opencv: the old)")
+    p.add_argument("--precision", default="auto", help="the classifier's (fp32: the old)")
     args = p.parse_args(argv)
+    from fer_desktop.core.settings import Settings
+
+    settings = Settings(detector_engine=args.detector_engine, precision=args.precision).validate()
     from fer_desktop.core.support.threads import configure_threads
 
     configure_threads()
@@ -172,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             video = str(make_pan(video, Path(tmp) / "pan.avi", args.pan))
         elif args.loop_to:
             video = str(loop_to(video, Path(tmp) / "looped.avi", args.loop_to))
-        r = run(video, args.detect_every)
+        r = run(video, args.detect_every, settings)
         r["input"] = args.video
     if args.json:
         print(json.dumps(r))

@@ -177,8 +177,9 @@ def build_pipeline(
 
     s = settings or Settings()
     det = detector or make_detector(
-        s.detector, weights=s.detector_weights or None, device=s.device, imgsz=s.yolo_imgsz
-    )
+        s.detector, weights=s.detector_weights or None, device=s.device, imgsz=s.yolo_imgsz,
+        engine=s.detector_engine,
+    )  # fmt: skip
     options: dict[str, Any] = dict(
         device=s.device,
         precision=s.precision,

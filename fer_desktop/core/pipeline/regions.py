@@ -39,18 +39,37 @@ def region_of(box, frame_w: int, frame_h: int, grow: float = GROW) -> tuple[int,
 
 
 def crop_region(frame: np.ndarray, x0: int, y0: int, side: int, out: int) -> np.ndarray:
-    """The `side` x `side` square at (x0, y0) of `frame`, black outside it, resized to `out`."""
+    """The `side` x `side` square at (x0, y0) of `frame`, black outside it, resized to `out`.
+
+    Only the part inside the frame is resized (then placed on black), halving while it is at
+    least twice the target (INTER_AREA's fast path): a 640 px region of a 720p frame to 160 px
+    costs 0.2 ms instead of 1.0 (padding the whole square, then one 4x INTER_AREA)."""
     h, w = frame.shape[:2]
     ax0, ay0, ax1, ay1 = max(x0, 0), max(y0, 0), min(x0 + side, w), min(y0 + side, h)
     if ax1 <= ax0 or ay1 <= ay0:
         return np.zeros((out, out, 3), np.uint8)
-    part = frame[ay0:ay1, ax0:ax1]
-    if (ax0, ay0, ax1, ay1) != (x0, y0, x0 + side, y0 + side):
-        part = cv2.copyMakeBorder(
-            part, ay0 - y0, y0 + side - ay1, ax0 - x0, x0 + side - ax1, cv2.BORDER_CONSTANT, 0
-        )
-    interp = cv2.INTER_AREA if side > out else cv2.INTER_LINEAR
-    return cv2.resize(part, (out, out), interpolation=interp)
+    f = out / side
+    ox0, oy0 = round((ax0 - x0) * f), round((ay0 - y0) * f)
+    ox1 = min(out, max(ox0 + 1, round((ax1 - x0) * f)))
+    oy1 = min(out, max(oy0 + 1, round((ay1 - y0) * f)))
+    small = shrink(frame[ay0:ay1, ax0:ax1], (ox1 - ox0, oy1 - oy0))
+    if (ox0, oy0, ox1, oy1) == (0, 0, out, out):
+        return small
+    canvas = np.zeros((out, out) + small.shape[2:], np.uint8)
+    canvas[oy0:oy1, ox0:ox1] = small
+    return canvas
+
+
+def shrink(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """`img` resized to `size` (w, h): halved with INTER_AREA while it is at least twice as
+    large (the same 2x2 means as one 4x INTER_AREA, to a grey level), then INTER_AREA down or
+    INTER_LINEAR up for what is left."""
+    while img.shape[1] >= 2 * size[0] and img.shape[0] >= 2 * size[1]:
+        img = cv2.resize(img, (img.shape[1] // 2, img.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    if (img.shape[1], img.shape[0]) == tuple(size):
+        return img
+    interp = cv2.INTER_AREA if img.shape[1] > size[0] else cv2.INTER_LINEAR
+    return cv2.resize(img, tuple(size), interpolation=interp)
 
 
 def place_region(detector, box, frame_w: int, frame_h: int) -> tuple[int, int, int, int]:

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 # The settings the models are built from (smoothing and threshold are per pipeline): what a load
 # depends on, and what a failed load puts back (ui/model_fallback.py).
-MODEL_FIELDS = ("detector", "detector_weights", "yolo_imgsz", "model", "device", "precision",
+MODEL_FIELDS = ("detector", "detector_weights", "detector_engine", "yolo_imgsz", "model", "device", "precision",
                 "backend", "tta", "crop_margin", "accurate", "facial_actions")  # fmt: skip
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from fer_desktop.core.choices import PRECISIONS
+from fer_desktop.core.choices import TORCH_PRECISIONS
 from fer_desktop.core.support.errors import UserError
 
 
@@ -39,8 +39,11 @@ def cpu_has_native_bf16() -> bool:
 def resolve_precision(device_type: str, precision: str = "auto") -> str:
     """'auto' -> fp16 on CUDA, bf16 on a CPU with native bf16, else fp32; explicit choices stay."""
     precision = (precision or "auto").lower()
-    if precision not in PRECISIONS:
-        raise UserError(f"Unknown precision '{precision}'.", f"Use one of {', '.join(PRECISIONS)}.")
+    if precision not in TORCH_PRECISIONS:
+        raise UserError(
+            f"Unknown precision '{precision}' for torch.",
+            f"Use one of {', '.join(TORCH_PRECISIONS)}.",
+        )
     if precision != "auto":
         return precision
     if device_type == "cuda":

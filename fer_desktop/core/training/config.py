@@ -23,7 +23,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "optimizer": choices.OPTIMIZERS,
     "schedule": choices.SCHEDULES,
     "balance": choices.BALANCES,
-    "precision": choices.PRECISIONS,
+    "precision": choices.TORCH_PRECISIONS,
     "label_mode": ("majority", "votes"),
 }
 
