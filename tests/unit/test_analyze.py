@@ -113,7 +113,7 @@ def test_cancel_keeps_what_was_analysed_and_every_n_skips_frames(pipeline, video
     )
     for step in gen:
         calls.append(step)
-    assert not any(t.name == "fer-analyze-read" for t in threading.enumerate())
+    assert not any(t.name.startswith("fer-analyze-") for t in threading.enumerate())
     info = json.loads((tmp_path / "cut" / "session.json").read_text())
     assert info["status"] == "cancelled" and info["frames_processed"] == 10
     assert calls[-1].total == 44  # ceil(132 / 3)
@@ -123,6 +123,56 @@ def test_cancel_keeps_what_was_analysed_and_every_n_skips_frames(pipeline, video
     ]
     with pytest.raises(UserError, match="already holds an analysis"):
         analyze_video(video_path, pipeline, out_dir=tmp_path / "cut")
+
+
+def test_faces_found_a_frame_ahead_give_what_one_frame_at_a_time_gives(video_path, tmp_path):
+    """The analysis finds the next frame's faces on its own thread while it classifies this
+    one (issue 29): every row of faces.csv is what `process` frame after frame gives."""
+    from fer_desktop.core.pipeline.pipeline import Pipeline
+
+    ahead = build_pipeline(Settings(device="cpu"))  # region tracking, N = 10
+    result = analyze_video(video_path, ahead, out_dir=tmp_path / "ahead")
+    rows = read_rows(result.csv)
+    one = Pipeline(ahead.detector, ahead.classifier, detect_every=ahead.detect_every)
+    cap = cv2.VideoCapture(str(video_path))
+    fps, expected, i = cap.get(cv2.CAP_PROP_FPS), [], 0
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        for f in one.process(frame, i, t=i / fps).faces:
+            expected.append((i, f.track_id, f.box, f.label, round(f.probabilities["happy"], 4)))
+        i += 1
+    cap.release()
+    got = [
+        (int(r["frame"]), int(r["track_id"]), tuple(int(r[k]) for k in ("x1", "y1", "x2", "y2")),
+         r["label"], round(float(r["happy"]), 4))
+        for r in rows
+    ]  # fmt: skip
+    assert len(got) == len(expected) > 100 and got == expected
+    assert 0 < one.full_detections < i / 5  # regions were used: the boxes fed the next frame
+
+
+def test_a_detector_error_ends_the_analysis_with_that_error(pipeline, video_path, tmp_path):
+    from fer_desktop.core.pipeline.pipeline import Pipeline
+
+    class Failing:
+        name, kind, regions = "failing", "yunet", False
+
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def detect(self, frame):
+            self.calls += 1
+            if self.calls == 5:
+                raise RuntimeError("the detector broke on frame 4")
+            return pipeline.detector.detect(frame)
+
+    broken = Pipeline(Failing(), pipeline.classifier)
+    with pytest.raises(RuntimeError, match="broke on frame 4"):
+        analyze_video(video_path, broken, out_dir=tmp_path / "broken")
+    assert not any(t.name.startswith("fer-analyze-") for t in threading.enumerate())
+    assert len(read_rows(tmp_path / "broken" / "faces.csv")) == 0  # 4 frames: none confirmed
 
 
 def test_a_video_without_faces_gives_an_empty_result(pipeline, tmp_path):

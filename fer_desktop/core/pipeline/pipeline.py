@@ -96,19 +96,12 @@ class Pipeline:
             detector_score=score,
         )
 
-    def process(
-        self,
-        frame: np.ndarray,
-        frame_index: int = 0,
-        captured_at: float | None = None,
-        track: bool = True,
-        t: float | None = None,
-    ) -> FrameResult:
-        """Run every stage on one BGR frame. `track=False` treats it as an unrelated photo; `t`
-        is the frame's time in seconds for the tracker's smoothing (default: the
-        tracker's clock; a video analysis passes the video's own time)."""
+    def find(self, frame: np.ndarray, track: bool = True) -> tuple[list, float]:
+        """The faces of one frame and the milliseconds it took: regions around the known faces
+        between whole-frame searches (see the class). The first half of `process`; a video
+        analysis runs it on its own thread for the next frame while this one is classified
+        (it touches only the detector and the boxes of the frame before, which it keeps)."""
         t0 = time.perf_counter()
-        captured_at = t0 if captured_at is None else captured_at
         dets = None
         regions = getattr(self.detector, "regions", False)  # cheap in a small region (YuNet)
         every = self.detect_every if regions else 1
@@ -121,7 +114,30 @@ class Pipeline:
             self.full_detections += 1
             self._count = 0
         self._count += 1
-        t1 = time.perf_counter()
+        # the boxes the tracker will return for this frame: the same, rounded, in this order
+        self._last_boxes = [int_box(d.box) for d in dets] if track else []
+        return dets, (time.perf_counter() - t0) * 1000
+
+    def process(
+        self,
+        frame: np.ndarray,
+        frame_index: int = 0,
+        captured_at: float | None = None,
+        track: bool = True,
+        t: float | None = None,
+        found: tuple[list, float] | None = None,
+    ) -> FrameResult:
+        """Run every stage on one BGR frame. `track=False` treats it as an unrelated photo; `t`
+        is the frame's time in seconds for the tracker's smoothing (default: the
+        tracker's clock; a video analysis passes the video's own time). `found`: what
+        `find(frame, track)` returned for this frame, already (the detection is not repeated)."""
+        t0 = time.perf_counter()
+        captured_at = t0 if captured_at is None else captured_at
+        dets, detect_ms = found if found is not None else self.find(frame, track)
+        return self._finish(frame, dets, detect_ms, frame_index, captured_at, track, t)
+
+    def _finish(self, frame, dets, detect_ms, frame_index, captured_at, track, t) -> FrameResult:
+        """Classify, track and label the faces `find` gave (the second half of `process`)."""
         boxes = [d.box for d in dets]
         scores = [d.score for d in dets]  # in the order of boxes, as the tracker returns them
         probs, ms = self.classifier.classify(frame, boxes, landmarks=[d.landmarks for d in dets])
@@ -143,9 +159,8 @@ class Pipeline:
             # Numbered from 1, as live tracks are: "Face 1" is the same name everywhere.
             tracked = [(i, b, p) for i, (b, p) in enumerate(zip(boxes, probs), start=1)]
             faces = [self._face(tid, b, p, scores[i]) for i, (tid, b, p) in enumerate(tracked)]
-        self._last_boxes = [int_box(b) for _, b, _ in tracked] if track else []
         t3 = time.perf_counter()
-        stage = {"detect": (t1 - t0) * 1000, **ms, "track": (t3 - t2) * 1000}
+        stage = {"detect": detect_ms, **ms, "track": (t3 - t2) * 1000}
         if self.actions is not None:
             for f in faces:
                 f.actions = self.actions.measure(frame, f.box)

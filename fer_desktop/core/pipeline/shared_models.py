@@ -34,13 +34,23 @@ def models_key(settings) -> tuple:
 class SharedPipeline(Pipeline):
     """A pipeline whose models other pipelines (other tabs, other threads) use too."""
 
-    def __init__(self, *args: Any, models_lock: threading.Lock, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, models_lock: threading.Lock, classify_lock: threading.Lock, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._models_lock = models_lock
+        self._classify_lock = classify_lock
 
-    def process(self, *args: Any, **kwargs: Any):
-        with self._models_lock:  # one frame at a time through the shared detector and classifier
-            return super().process(*args, **kwargs)
+    # One frame at a time through the shared detector, one through the shared classifier (and
+    # facial actions): a video analysis finds the faces of the next frame while this one is
+    # classified, another tab waits for the model it needs, not for both.
+    def find(self, *args: Any, **kwargs: Any):
+        with self._models_lock:
+            return super().find(*args, **kwargs)
+
+    def _finish(self, *args: Any, **kwargs: Any):
+        with self._classify_lock:
+            return super()._finish(*args, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,9 @@ class LoadedModels:
     accurate: Any = None  # the teachers' ensemble, loaded when settings.accurate is on
     actions: Any = None  # FacialActions when settings.facial_actions is on (and can run)
     lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
+    # the classifier's (and facial actions'): a frame's faces are classified while the
+    # detector looks at the next frame
+    classify_lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     def pick(self, accurate: bool) -> Any:
         """The classifier a tab runs: the ensemble where it is wanted and loaded, else the model."""
@@ -69,6 +82,7 @@ class LoadedModels:
             detect_every=settings.detect_every,
             actions=self.actions,
             models_lock=self.lock,
+            classify_lock=self.classify_lock,
         )
 
     def describe(self) -> dict:

@@ -141,6 +141,48 @@ class _Reader:
         self.source.release()
 
 
+class _Finder(_Reader):
+    """Finds the faces of each decoded frame on its own thread (`pipeline.find`), one frame
+    ahead of the caller, who classifies, tracks and records them: on two cores the detector
+    and the classifier run at once (issue 29). Items: (index, frame, found); an error in the
+    detector is handed on and raised by the caller."""
+
+    def __init__(self, reader: _Reader, pipeline, depth: int = 4) -> None:
+        self.reader, self.pipeline = reader, pipeline
+        self.queue = queue.Queue(depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._find, name="fer-analyze-find", daemon=True)
+        self._thread.start()
+
+    def _find(self) -> None:
+        try:
+            while not self._stop.is_set():
+                try:
+                    item = self.reader.queue.get(timeout=0.1)  # a close() is seen at once
+                except queue.Empty:
+                    continue
+                if item is None:
+                    break
+                index, frame = item
+                if not self._put((index, frame, self.pipeline.find(frame))):
+                    return
+        except BaseException as exc:  # noqa: BLE001 (handed to the caller, who raises it)
+            self._put(exc)
+            return
+        self._put(None)
+
+    def get(self):
+        item = self.queue.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def close(self) -> None:
+        self._stop.set()
+        self.reader.close()  # its thread ends; a put of ours waiting on a full queue gives up
+        self._thread.join(10)
+
+
 def check_every(every: int) -> None:
     if every < 1:
         raise UserError(f"--every must be 1 or more, not {every}.", "Use e.g. --every 2.")
@@ -189,8 +231,8 @@ def iter_analyze(
         raise
     for m in markers or []:  # analyze --markers FILE: the study's moments, in video time
         recorder.add_marker(m.time_s, m.name, m.kind, m.end_s)
-    reader = _Reader(source, every)
     pipeline.reset()
+    reader = _Finder(_Reader(source, every), pipeline)
     t_start = time.perf_counter()
     done = last_index = 0
     last_yield = -progress_every_s
@@ -200,9 +242,9 @@ def iter_analyze(
             if should_stop is not None and should_stop():
                 cancelled = True
                 break
-            index, frame = item
+            index, frame, found = item
             t = index / fps  # track by the video's time, not this machine's
-            result = pipeline.process(frame, index, t=t)
+            result = pipeline.process(frame, index, t=t, found=found)
             recorder.add(result, t)
             done, last_index = done + 1, index
             elapsed = time.perf_counter() - t_start
