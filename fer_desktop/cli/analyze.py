@@ -83,8 +83,13 @@ def run(args) -> int:
     probe = FrameSource(SourceSpec("file", args.video_path))  # a bad file: say so first
     total = probe.frame_count // max(args.every, 1) if probe.frame_count > 0 else None
     probe.release()
+    from fer_desktop.core.jobs.worker import limit_threads
     from fer_desktop.core.pipeline.pipeline import build_pipeline
 
+    # One thread per operation: decoding, finding faces and classifying run on threads of their
+    # own (sessions/analyze.py), so splitting each small operation over the cores as well only
+    # adds wake-ups (measured: 7.1x against 6.8x real time, a third less system time; issue 29).
+    limit_threads(1)
     settings = settings_from(args)
     if note := facial_actions_note(args, settings):
         print(note, file=sys.stderr)
