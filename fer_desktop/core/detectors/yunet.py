@@ -43,8 +43,8 @@ class YuNetFaceDetector:
     image the network sees (smaller is faster and misses more small faces). `score`: minimum
     face score in [0, 1]. `min_face`: smallest face height reported, in frame pixels. `nms`: IoU
     above which overlapping boxes are merged. `engine`: "onnxruntime", "opencv" or "auto" (ONNX
-    Runtime where it is installed: the same faces, half the time). Raises UserError when the file is missing or is not
-    a working YuNet model.
+    Runtime where it is installed: the same faces, half the time). Raises UserError when the
+    file is missing or is not a working YuNet model.
     """
 
     kind = "yunet"
