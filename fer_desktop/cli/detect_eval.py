@@ -8,6 +8,7 @@ from fer_desktop.cli.common import (
     DETECTOR_CHOICES,
     settings_from,
 )
+from fer_desktop.core.choices import DETECTOR_ENGINES
 from fer_desktop.core.support.errors import UserError
 
 
@@ -23,6 +24,11 @@ def register(sub) -> None:
     d.add_argument("--detector", choices=DETECTOR_CHOICES, help="default: settings, auto")
     d.add_argument("--detector-weights", metavar="FILE", help="YOLOv8 face .pt or YuNet .onnx")
     d.add_argument("--device", help="for YOLO: auto, cpu, cuda, mps")
+    d.add_argument(
+        "--detector-engine",
+        choices=DETECTOR_ENGINES,
+        help="YuNet's runtime: auto (ONNX Runtime where installed), onnxruntime, opencv",
+    )
     d.add_argument(
         "--size", type=int, help="input size: YuNet's longest side (640), YOLO's imgsz (640)"
     )

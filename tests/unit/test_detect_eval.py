@@ -90,6 +90,10 @@ def test_cli_detect_eval_on_a_few_real_photos(tmp_path, capsys):
     assert r["faces_counted"] > 5 and 0.6 <= r["recall"] <= 1 and 0.6 <= r["precision"] <= 1
     assert r["true_positives"] + r["missed"] == r["faces_counted"]
     assert r["ms_per_image"] > 0
+    assert main(args + ["--json", "--detector-engine", "opencv"]) == 0  # the same faces
+    on_opencv = json.loads(capsys.readouterr().out)
+    same = ("faces_counted", "true_positives", "false_positives", "missed", "recall", "precision")
+    assert {k: on_opencv[k] for k in same} == {k: r[k] for k in same}
     assert main(args + ["--size", "320", "--score", "0.7"]) == 0
     text = capsys.readouterr().out
     assert "max_side 320, score 0.7" in text and "recall" in text and "ms per image" in text
