@@ -28,7 +28,13 @@ atexit.register(shutil.rmtree, _TEST_HOME, ignore_errors=True)
 TESTDATA = _paths.TESTDATA
 SHARED_MODELS = _paths.MODELS
 # The threads of our own the code starts by name (superqt pool workers are watched by pytest-qt).
-WATCHED_THREADS = ("fer-capture", "fer-inference", "fer-record-video", "fer-analyze-read")
+WATCHED_THREADS = (
+    "fer-capture",
+    "fer-inference",
+    "fer-record-video",
+    "fer-analyze-read",
+    "fer-analyze-find",
+)
 
 
 def _no_network(*args, **kwargs):

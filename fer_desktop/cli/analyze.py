@@ -83,8 +83,8 @@ def run(args) -> int:
     probe = FrameSource(SourceSpec("file", args.video_path))  # a bad file: say so first
     total = probe.frame_count // max(args.every, 1) if probe.frame_count > 0 else None
     probe.release()
-    from fer_desktop.core.jobs.worker import limit_threads
     from fer_desktop.core.pipeline.pipeline import build_pipeline
+    from fer_desktop.core.support.threads import limit_threads
 
     # One thread per operation: decoding, finding faces and classifying run on threads of their
     # own (sessions/analyze.py), so splitting each small operation over the cores as well only

@@ -122,8 +122,25 @@ def describe(data: bytes, name: str) -> dict:
 
 
 # ONNX Runtime's threads per session; None: its default (the physical cores). Batch analysis
-# workers (core/jobs/worker.py) set it so that N workers do not oversubscribe the cores.
+# workers and a single-video analysis set it (support/threads.py limit_threads).
 INTRA_OP_THREADS: int | None = None
+
+
+def cpu_session(data: bytes, threads: int | None = None):
+    """An ONNX Runtime session on the CPU as the app runs every network: no telemetry (offline
+    means offline), no busy-waiting threads (they would take CPU from the other stages and the
+    GUI), quiet logs. `threads`: intra-op threads (None: INTRA_OP_THREADS, else the runtime's
+    default)."""
+    import onnxruntime as ort
+
+    if hasattr(ort, "disable_telemetry_events"):  # a no-op where the build has none
+        ort.disable_telemetry_events()
+    opts = ort.SessionOptions()
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    if threads or INTRA_OP_THREADS:  # a batch worker shares the cores with other workers
+        opts.intra_op_num_threads = threads or INTRA_OP_THREADS
+    opts.log_severity_level = 3
+    return ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
 
 
 def sha256_of(path: Path) -> str:
@@ -149,18 +166,7 @@ class OnnxNet:
         self.engine = engine
         try:
             if engine == "onnxruntime":
-                import onnxruntime as ort
-
-                # No telemetry: offline means offline (a no-op where the build has none).
-                if hasattr(ort, "disable_telemetry_events"):
-                    ort.disable_telemetry_events()
-                opts = ort.SessionOptions()
-                # Busy-waiting worker threads would take CPU from the detector and the GUI.
-                opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                if INTRA_OP_THREADS:  # a batch worker shares the cores with other workers
-                    opts.intra_op_num_threads = INTRA_OP_THREADS
-                opts.log_severity_level = 3
-                self._session = ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
+                self._session = cpu_session(data)
                 self._input = self._session.get_inputs()[0].name
             elif engine == "opencv":
                 import cv2

@@ -42,7 +42,8 @@ def make_detector(
 
     `weights`: a local file (YOLO .pt, YuNet .onnx) instead of the default. `imgsz`: YOLO input
     size; `yunet_side`: YuNet's longest input side; `score`: minimum face score (each detector's
-    default when None); `engine`: YuNet's runtime (auto, onnxruntime, opencv). "yolo" without cached or bundled weights, and any broken weights file,
+    default when None); `engine`: YuNet's runtime (auto, onnxruntime, opencv). "yolo" without
+    cached or bundled weights, and any broken weights file,
     raise `UserError` (the caller shows it and may fall back to `make_detector("yunet")`).
     """
     kind = resolve_kind(name, weights)

@@ -22,6 +22,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from fer_desktop.core.choices import DETECTOR_ENGINES, PRECISIONS
 from fer_desktop.core.emotions import CLASSES
 from fer_desktop.core.geometry import iou
 
@@ -163,8 +164,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true")
     p.add_argument("--loop-to", type=float, metavar="S", help="loop VIDEO to S seconds first")
     p.add_argument("--pan", type=float, metavar="S", help="VIDEO is a photo: pan over it for S s")
-    p.add_argument("--detector-engine", default="auto", help="YuNet's runtime (opencv: the old)")
-    p.add_argument("--precision", default="auto", help="the classifier's (fp32: the old)")
+    p.add_argument(
+        "--detector-engine",
+        default="auto",
+        choices=DETECTOR_ENGINES,
+        help="YuNet's runtime (opencv: the old)",
+    )
+    p.add_argument("--precision", default="auto", choices=PRECISIONS,
+                   help="the classifier's (fp32: the old)")  # fmt: skip
     args = p.parse_args(argv)
     from fer_desktop.core.settings import Settings
 

@@ -20,10 +20,10 @@ from pathlib import Path
 from fer_desktop.core.jobs.layout import DONE_JSON, JobFolder
 from fer_desktop.core.support.errors import UserError
 from fer_desktop.core.support.fileio import atomic_write_text
+from fer_desktop.core.support.threads import limit_threads
 
 _PIPELINES: dict[str, object] = {}  # per process: fingerprint -> Pipeline (models load once)
 _CANCEL = None  # a multiprocessing Event the job sets to drop the videos in flight
-_THREADS: int | None = None
 
 
 def init_worker(threads: int, cancel=None) -> None:
@@ -39,20 +39,6 @@ def init_worker(threads: int, cancel=None) -> None:
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         except (OSError, AttributeError):
             pass
-
-
-def limit_threads(threads: int) -> None:
-    global _THREADS
-    if _THREADS == threads:
-        return
-    _THREADS = threads
-    os.environ["OMP_NUM_THREADS"] = str(threads)
-    import cv2
-
-    from fer_desktop.core.classify import onnx_backend
-
-    cv2.setNumThreads(threads)
-    onnx_backend.INTRA_OP_THREADS = threads
 
 
 def _pipeline(settings: dict, key: str):

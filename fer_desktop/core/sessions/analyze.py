@@ -93,16 +93,35 @@ def prepare_output(out_dir: str | Path | None, suffix: str = "") -> Path:
     return folder
 
 
-class _Reader:
+class _Stage:
+    """A thread that fills a small queue, and stops putting (and returns) once asked to stop."""
+
+    def __init__(self, name: str, depth: int) -> None:
+        self.queue: queue.Queue = queue.Queue(depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+
+class _Reader(_Stage):
     """Decodes every `every`-th frame into a small queue on its own thread (skipped frames are
     only grabbed, not decoded to pixels)."""
 
     def __init__(self, source: FrameSource, every: int, depth: int = 8) -> None:
+        super().__init__("fer-analyze-read", depth)
         self.source = source
         self.every = every
-        self.queue: queue.Queue = queue.Queue(depth)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="fer-analyze-read", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
@@ -123,38 +142,24 @@ class _Reader:
         finally:
             self._put(None)
 
-    def _put(self, item) -> bool:
-        while not self._stop.is_set():
-            try:
-                self.queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def get(self):
-        return self.queue.get()
-
     def close(self) -> None:
         self._stop.set()
         self._thread.join(10)
         self.source.release()
 
 
-class _Finder(_Reader):
+class _Finder(_Stage):
     """Finds the faces of each decoded frame on its own thread (`pipeline.find`), one frame
     ahead of the caller, who classifies, tracks and records them: on two cores the detector
     and the classifier run at once (issue 29). Items: (index, frame, found); an error in the
     detector is handed on and raised by the caller."""
 
     def __init__(self, reader: _Reader, pipeline, depth: int = 4) -> None:
+        super().__init__("fer-analyze-find", depth)
         self.reader, self.pipeline = reader, pipeline
-        self.queue = queue.Queue(depth)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._find, name="fer-analyze-find", daemon=True)
         self._thread.start()
 
-    def _find(self) -> None:
+    def _run(self) -> None:
         try:
             while not self._stop.is_set():
                 try:

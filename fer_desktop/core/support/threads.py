@@ -28,6 +28,26 @@ def configure_threads(threads: int = 0) -> int:
     return threads
 
 
+_LIMIT: int | None = None
+
+
+def limit_threads(threads: int) -> None:
+    """At most `threads` threads per operation for OpenMP, OpenCV and ONNX Runtime sessions made
+    from now on: a batch worker's share of the cores, or one for a single-video analysis, whose
+    decode, find and classify stages are already threads of their own (issue 29)."""
+    global _LIMIT
+    if _LIMIT == threads:
+        return
+    _LIMIT = threads
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    import cv2
+
+    from fer_desktop.core.classify import onnx_backend
+
+    cv2.setNumThreads(threads)
+    onnx_backend.INTRA_OP_THREADS = threads
+
+
 @contextmanager
 def keep_torch_threads() -> Iterator[None]:
     """Undo a library call's change of torch's thread count (ultralytics' select_device sets
